@@ -63,8 +63,8 @@ function allocate<T>(name: string, length: number, make: (length: number) => T):
 
 function checkOut<T extends Float32Array | Int32Array>(name: string, value: unknown, kind: { new (n: number): T; name: string }, length: number): T {
   if (value === undefined) return allocate(name, length, (n) => new kind(n));
-  if (!(value instanceof kind)) throw invalidParameterError(name, `a ${kind.name}`, value);
-  if (value.length !== length) throw outOfRangeError(name, `a ${kind.name} of length ${length}`, value);
+  if (!(value instanceof kind)) throw invalidParameterError(name, `${/^[AEIOU]/.test(kind.name) ? 'an' : 'a'} ${kind.name}`, value);
+  if (value.length !== length) throw outOfRangeError(name, `${/^[AEIOU]/.test(kind.name) ? 'an' : 'a'} ${kind.name} of length ${length}`, value);
   return value;
 }
 

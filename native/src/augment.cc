@@ -71,7 +71,9 @@ ViewPlan PlanView(const View& view, int64_t h, int64_t w, Fill fill) {
       while (x + run.length < w && cols[x + run.length] < 0) ++run.length;
     } else if (x + 1 < w && cols[x + 1] >= 0 && (cols[x + 1] - cols[x] == 1 || cols[x + 1] - cols[x] == -1)) {
       run.step = static_cast<int>(cols[x + 1] - cols[x]);
-      while (x + run.length < w && cols[x + run.length] == run.src + run.step * run.length) ++run.length;
+      while (x + run.length < w && cols[x + run.length] >= 0 && cols[x + run.length] == run.src + run.step * run.length) {
+        ++run.length;
+      }
     }
     plan.runs.push_back(run);
     x += run.length;
