@@ -123,24 +123,34 @@ void RunAugment(const AugmentJob& job) {
   for (const View& v : job.views) {
     plans.push_back(PlanView(v, static_cast<int64_t>(job.h), static_cast<int64_t>(job.w), job.fill));
   }
-  const size_t rows = job.views.size() * job.n * job.h;
-  const unsigned threads = ThreadsFor(rows * rowElems, job.threads);
-  ParallelFor(rows, threads, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      const size_t y = r % job.h;
-      const size_t image = (r / job.h) % job.n;
-      const size_t view = r / (job.h * job.n);
-      const ViewPlan& plan = plans[view];
-      float* out = job.out + r * rowElems;
-      const int64_t sy = plan.rows[y];
-      if (sy < 0) {
-        std::fill(out, out + rowElems, job.cval);
-        continue;
-      }
-      const T* in = images + image * imageElems + static_cast<size_t>(sy) * rowElems;
-      WriteRow<T, kChannels>(in, out, plan.runs, job.c, job.scale, job.cval);
+  const size_t views = job.views.size();
+  auto writeRow = [&](size_t view, size_t image, size_t y) {
+    float* out = job.out + ((view * job.n + image) * job.h + y) * rowElems;
+    const int64_t sy = plans[view].rows[y];
+    if (sy < 0) {
+      std::fill(out, out + rowElems, job.cval);
+    } else {
+      WriteRow<T, kChannels>(images + image * imageElems + static_cast<size_t>(sy) * rowElems, out, plans[view].runs, job.c,
+                             job.scale, job.cval);
     }
-  });
+  };
+  const unsigned threads = ThreadsFor(job.n * views * imageElems, job.threads);
+  if (job.n >= 4 * static_cast<size_t>(threads)) {
+    // Image-major: every view of an image is written while that image is in cache,
+    // so the input is read from memory once however many views there are.
+    ParallelFor(job.n, threads, [&](size_t begin, size_t end) {
+      for (size_t image = begin; image < end; ++image) {
+        for (size_t view = 0; view < views; ++view) {
+          for (size_t y = 0; y < job.h; ++y) writeRow(view, image, y);
+        }
+      }
+    });
+  } else {
+    // Few large images: split rows instead, so every thread has work.
+    ParallelFor(views * job.n * job.h, threads, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) writeRow(r / (job.h * job.n), (r / job.h) % job.n, r % job.h);
+    });
+  }
 }
 
 template <typename T>

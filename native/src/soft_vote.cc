@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -35,59 +36,82 @@ size_t ArgmaxFloat(const float* row, size_t classes) {
   return best;
 }
 
+// True when a row holds a NaN or an infinity (or, for gmean, a value below 0).
+// Integer tests on the bits, OR-reduced, so the compiler vectorises the pass
+// (a floating-point reduction would be a serial chain without -ffast-math).
+template <Merge kMerge>
+bool RowInvalid(const float* p, size_t classes) {
+  uint32_t bad = 0;
+  for (size_t k = 0; k < classes; ++k) {
+    uint32_t bits;
+    std::memcpy(&bits, p + k, sizeof bits);
+    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    if (kMerge == Merge::kGmean) bad |= static_cast<uint32_t>((bits >> 31) != 0 && (bits & 0x7fffffffu) != 0);
+  }
+  return bad != 0;
+}
+
+template <Merge kMerge>
+void MergeImages(SoftVoteJob& job, double weightSum, size_t begin, size_t end, int64_t* firstInvalid) {
+  const size_t V = job.views, N = job.n, K = job.classes;
+  std::vector<double> acc(K), mean(kMerge == Merge::kVote ? K : 0);
+  for (size_t i = begin; i < end; ++i) {
+    std::fill(acc.begin(), acc.end(), kMerge == Merge::kMax ? -std::numeric_limits<double>::infinity() : 0.0);
+    if (kMerge == Merge::kVote) std::fill(mean.begin(), mean.end(), 0.0);
+    for (size_t v = 0; v < V; ++v) {
+      const float* p = job.predictions + (v * N + i) * K;
+      if (RowInvalid<kMerge>(p, K)) {
+        for (size_t k = 0; k < K; ++k) {
+          if (!std::isfinite(p[k]) || (kMerge == Merge::kGmean && p[k] < 0)) {
+            *firstInvalid = std::min<int64_t>(*firstInvalid, static_cast<int64_t>((v * N + i) * K + k));
+            break;
+          }
+        }
+      }
+      const double w = job.weights[v];
+      if (w == 0) continue;
+      double* a = acc.data();
+      if (kMerge == Merge::kMean || kMerge == Merge::kSum) {
+        for (size_t k = 0; k < K; ++k) a[k] += w * static_cast<double>(p[k]);
+      } else if (kMerge == Merge::kGmean) {
+        for (size_t k = 0; k < K; ++k) a[k] += w * std::log(static_cast<double>(p[k]));
+      } else if (kMerge == Merge::kMax) {
+        for (size_t k = 0; k < K; ++k) a[k] = std::max(a[k], static_cast<double>(p[k]));
+      } else {
+        a[ArgmaxFloat(p, K)] += w;
+        double* m = mean.data();
+        for (size_t k = 0; k < K; ++k) m[k] += w * static_cast<double>(p[k]);
+      }
+    }
+    float* s = job.scores + i * K;
+    for (size_t k = 0; k < K; ++k) {
+      double value = acc[k];
+      if (kMerge == Merge::kMean || kMerge == Merge::kVote) value /= weightSum;
+      if (kMerge == Merge::kGmean) value = std::exp(value / weightSum);
+      s[k] = static_cast<float>(value);
+    }
+    size_t best = 0;
+    for (size_t k = 1; k < K; ++k) {
+      if (s[k] > s[best] || (kMerge == Merge::kVote && s[k] == s[best] && mean[k] > mean[best])) best = k;
+    }
+    job.labels[i] = static_cast<int32_t>(best);
+  }
+}
+
 void Execute(SoftVoteJob& job) {
   if (job.n == 0) return;
-  const size_t V = job.views, N = job.n, K = job.classes;
   double weightSum = 0;
   for (double w : job.weights) weightSum += w;
   std::atomic<int64_t> firstInvalid{std::numeric_limits<int64_t>::max()};
-  const unsigned threads = ThreadsFor(V * N * K, job.threads, 1 << 14);
-
-  ParallelFor(N, threads, [&](size_t begin, size_t end) {
-    std::vector<double> acc(K), mean(job.merge == Merge::kVote ? K : 0);
+  const unsigned threads = ThreadsFor(job.views * job.n * job.classes, job.threads, 1 << 16);
+  ParallelFor(job.n, threads, [&](size_t begin, size_t end) {
     int64_t localInvalid = std::numeric_limits<int64_t>::max();
-    auto noteInvalid = [&](size_t v, size_t i, size_t k) {
-      localInvalid = std::min<int64_t>(localInvalid, static_cast<int64_t>((v * N + i) * K + k));
-    };
-    for (size_t i = begin; i < end; ++i) {
-      std::fill(acc.begin(), acc.end(), job.merge == Merge::kMax ? -std::numeric_limits<double>::infinity() : 0.0);
-      if (job.merge == Merge::kVote) std::fill(mean.begin(), mean.end(), 0.0);
-      for (size_t v = 0; v < V; ++v) {
-        const float* p = job.predictions + (v * N + i) * K;
-        const double w = job.weights[v];
-        for (size_t k = 0; k < K; ++k) {
-          if (!std::isfinite(p[k]) || (job.merge == Merge::kGmean && p[k] < 0)) noteInvalid(v, i, k);
-        }
-        if (w == 0) continue;
-        switch (job.merge) {
-          case Merge::kMean:
-          case Merge::kSum:
-            for (size_t k = 0; k < K; ++k) acc[k] += w * p[k];
-            break;
-          case Merge::kGmean:
-            for (size_t k = 0; k < K; ++k) acc[k] += w * std::log(static_cast<double>(p[k]));
-            break;
-          case Merge::kMax:
-            for (size_t k = 0; k < K; ++k) acc[k] = std::max(acc[k], static_cast<double>(p[k]));
-            break;
-          case Merge::kVote:
-            acc[ArgmaxFloat(p, K)] += w;
-            for (size_t k = 0; k < K; ++k) mean[k] += w * p[k];
-            break;
-        }
-      }
-      float* s = job.scores + i * K;
-      for (size_t k = 0; k < K; ++k) {
-        double value = acc[k];
-        if (job.merge == Merge::kMean || job.merge == Merge::kVote) value /= weightSum;
-        if (job.merge == Merge::kGmean) value = std::exp(value / weightSum);
-        s[k] = static_cast<float>(value);
-      }
-      size_t best = 0;
-      for (size_t k = 1; k < K; ++k) {
-        if (s[k] > s[best] || (job.merge == Merge::kVote && s[k] == s[best] && mean[k] > mean[best])) best = k;
-      }
-      job.labels[i] = static_cast<int32_t>(best);
+    switch (job.merge) {
+      case Merge::kMean: MergeImages<Merge::kMean>(job, weightSum, begin, end, &localInvalid); break;
+      case Merge::kSum: MergeImages<Merge::kSum>(job, weightSum, begin, end, &localInvalid); break;
+      case Merge::kGmean: MergeImages<Merge::kGmean>(job, weightSum, begin, end, &localInvalid); break;
+      case Merge::kMax: MergeImages<Merge::kMax>(job, weightSum, begin, end, &localInvalid); break;
+      case Merge::kVote: MergeImages<Merge::kVote>(job, weightSum, begin, end, &localInvalid); break;
     }
     int64_t seen = firstInvalid.load();
     while (localInvalid < seen && !firstInvalid.compare_exchange_weak(seen, localInvalid)) {
