@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine that has Node.js and npm: the system packages the native
+# addon builds with (a C++17 compiler, cmake, OpenBLAS), pnpm, and the workspace
+# (install, which builds the addon, then a full build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v cmake >/dev/null 2>&1 || apt_packages+=(cmake)
+command -v g++ >/dev/null 2>&1 || apt_packages+=(g++ make)
+command -v ninja >/dev/null 2>&1 || apt_packages+=(ninja-build)
+# OpenBLAS gives the native TensorFlow.js backend its GEMM; without it the addon
+# still builds, on a slower portable path.
+dpkg -s libopenblas-dev >/dev/null 2>&1 || apt_packages+=(libopenblas-dev)
+
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: please install: ${apt_packages[*]} (no apt-get here)" >&2
+  else
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: installing ${apt_packages[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
+  fi
+fi
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  # Corepack cannot verify registry signatures on some machines; npm can install pnpm.
+  npm install -g pnpm@10
+fi
+
+pnpm install --frozen-lockfile
+pnpm build
