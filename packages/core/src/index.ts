@@ -1,1 +1,5 @@
-export {};
+export * from './policies';
+export * from './engine';
+export * from './metrics';
+export * from './stats';
+export * from './evaluate';

@@ -1,0 +1,217 @@
+// Evaluate several policies on one model, paired against its no-TTA baseline.
+// Each distinct view is predicted once and shared by every policy that uses it,
+// so adding a policy costs only the views it adds, plus a cheap merge.
+import { forwardPasses, formatView, makePolicy, type Policy, type PolicyView } from './policies';
+import { mergeViews, predictWithTta, type Classifier, type ImageBatch } from './engine';
+import { classificationMetrics, correctness, flipCounts, type ClassificationMetrics, type FlipCounts } from './metrics';
+import { bootstrapLiftInterval, mcnemarExact, mean, std } from './stats';
+
+export interface PolicyTiming {
+  /** Seconds to predict this policy's views and merge them. */
+  seconds: number;
+  imagesPerSecond: number;
+  /** Share of the time outside model inference (augment, vote, conversions). */
+  otherShare: number;
+  forwardPasses: number;
+}
+
+export interface PolicyRun {
+  policy: Policy;
+  scores: Float32Array;
+  labels: Int32Array;
+  metrics: ClassificationMetrics;
+  correct: Uint8Array;
+  lift: number;
+  ci95: [number, number];
+  mcnemarP: number;
+  flips: FlipCounts;
+  timing: PolicyTiming;
+}
+
+export interface ViewPredictions {
+  key: string;
+  view: PolicyView;
+  fill: Policy['fill'];
+  predictions: Float32Array; // [n, classes]
+  inferenceSeconds: number;
+  otherSeconds: number;
+}
+
+export interface EvaluateOptions {
+  chunkSize?: number;
+  bootstrapResamples?: number;
+  seed?: number;
+  onProgress?: (step: { view: string; done: number; total: number; viewIndex: number; views: number }) => void;
+}
+
+/** Fill only matters for shifted views: 'id' and 'flip' share predictions across fills. */
+export function viewKey(view: PolicyView, fill: Policy['fill']): string {
+  return view.dx === 0 && view.dy === 0 ? formatView(view) : `${formatView(view)}@${fill}`;
+}
+
+/** Predicts each distinct view of the policies once. */
+export async function predictDistinctViews(classifier: Classifier, batch: ImageBatch, policies: readonly Policy[], options: EvaluateOptions = {}): Promise<Map<string, ViewPredictions>> {
+  const wanted = new Map<string, { view: PolicyView; fill: Policy['fill'] }>();
+  for (const p of policies) for (const view of p.views) wanted.set(viewKey(view, p.fill), { view, fill: p.fill });
+  const out = new Map<string, ViewPredictions>();
+  let index = 0;
+  for (const [key, { view, fill }] of wanted) {
+    const single: Policy = { name: key, views: [view], fill, merge: 'mean' };
+    const viewIndex = index++;
+    const result = await predictWithTta(classifier, batch, single, {
+      chunkSize: options.chunkSize,
+      keepViewPredictions: true,
+      onProgress: (done, total) => options.onProgress?.({ view: key, done, total, viewIndex, views: wanted.size }),
+    });
+    out.set(key, {
+      key,
+      view,
+      fill,
+      predictions: result.viewPredictions!,
+      inferenceSeconds: result.timing.inferenceSeconds,
+      otherSeconds: result.timing.otherSeconds,
+    });
+  }
+  return out;
+}
+
+/** Merges a policy from shared per-view predictions; returns scores, labels and the merge time. */
+export function mergeFromViews(policy: Policy, views: Map<string, ViewPredictions>, n: number, classes: number): { scores: Float32Array; labels: Int32Array; seconds: number } {
+  const V = forwardPasses(policy);
+  const stacked = new Float32Array(V * n * classes);
+  policy.views.forEach((view, v) => {
+    const entry = views.get(viewKey(view, policy.fill));
+    if (!entry) throw new Error(`No predictions for view ${viewKey(view, policy.fill)}`);
+    stacked.set(entry.predictions, v * n * classes);
+  });
+  const scores = new Float32Array(n * classes);
+  const labels = new Int32Array(n);
+  const t = performance.now();
+  mergeViews(policy, stacked, [V, n, classes], 0, scores, labels);
+  return { scores, labels, seconds: (performance.now() - t) / 1000 };
+}
+
+export interface Evaluation {
+  baseline: PolicyRun;
+  runs: PolicyRun[];
+  views: Map<string, ViewPredictions>;
+}
+
+export async function evaluatePolicies(classifier: Classifier, batch: ImageBatch, truth: ArrayLike<number>, policies: readonly Policy[], options: EvaluateOptions = {}): Promise<Evaluation> {
+  const baselinePolicy = makePolicy('none');
+  const views = await predictDistinctViews(classifier, batch, [baselinePolicy, ...policies], options);
+  const n = batch.count;
+  const K = classifier.numClasses;
+  const runOne = (policy: Policy, baseCorrect: Uint8Array | undefined): PolicyRun => {
+    const { scores, labels, seconds: mergeSeconds } = mergeFromViews(policy, views, n, K);
+    const metrics = classificationMetrics(scores, labels, truth, K);
+    const correct = correctness(labels, truth);
+    const base = baseCorrect ?? correct;
+    const flips = flipCounts(base, correct, truth, K);
+    let inference = 0;
+    let other = mergeSeconds;
+    for (const view of policy.views) {
+      const entry = views.get(viewKey(view, policy.fill))!;
+      inference += entry.inferenceSeconds;
+      other += entry.otherSeconds;
+    }
+    const seconds = inference + other;
+    return {
+      policy,
+      scores,
+      labels,
+      metrics,
+      correct,
+      lift: metrics.accuracy - base.reduce((a, v) => a + v, 0) / Math.max(1, n),
+      ci95: bootstrapLiftInterval(base, correct, { resamples: options.bootstrapResamples, seed: options.seed }),
+      mcnemarP: mcnemarExact(flips.correctToWrong, flips.wrongToCorrect),
+      flips,
+      timing: { seconds, imagesPerSecond: n / Math.max(seconds, 1e-9), otherShare: seconds > 0 ? other / seconds : 0, forwardPasses: forwardPasses(policy) },
+    };
+  };
+  const baseline = runOne(baselinePolicy, undefined);
+  const runs = policies.map((p) => runOne(p, baseline.correct));
+  return { baseline, runs, views };
+}
+
+/** A policy's results over repeated runs (each a model trained with its own seed). */
+export interface PolicySummary {
+  name: string;
+  views: number;
+  forwardPasses: number;
+  viewSpec: string;
+  merge: string;
+  fill: string;
+  accuracy: { mean: number; std: number; runs: number[] };
+  top5?: { mean: number; std: number; runs: number[] };
+  lift: { mean: number; std: number; runs: number[]; ci95: [number, number]; mcnemarP: number };
+  nll: number;
+  ece: number;
+  brier: number;
+  perClass: number[];
+  flips: { correctToWrong: number; wrongToCorrect: number; perClass: { correctToWrong: number; wrongToCorrect: number }[] };
+  timing: PolicyTiming;
+}
+
+/**
+ * Aggregates runs of one policy. With several runs, the lift interval and the
+ * McNemar test pool the paired images of all runs.
+ */
+export function summarizePolicy(runs: readonly PolicyRun[], baselines: readonly PolicyRun[], options: { bootstrapResamples?: number; seed?: number } = {}): PolicySummary {
+  const first = runs[0]!;
+  const policy = first.policy;
+  const accuracies = runs.map((r) => r.metrics.accuracy);
+  const lifts = runs.map((r) => r.lift);
+  const pooledBase = concat(baselines.map((b) => b.correct));
+  const pooledTta = concat(runs.map((r) => r.correct));
+  const correctToWrong = runs.reduce((a, r) => a + r.flips.correctToWrong, 0);
+  const wrongToCorrect = runs.reduce((a, r) => a + r.flips.wrongToCorrect, 0);
+  const classes = first.metrics.perClass.length;
+  const perClassFlips = Array.from({ length: classes }, (_, k) => ({
+    correctToWrong: runs.reduce((a, r) => a + r.flips.perClass[k]!.correctToWrong, 0),
+    wrongToCorrect: runs.reduce((a, r) => a + r.flips.perClass[k]!.wrongToCorrect, 0),
+  }));
+  const seconds = mean(runs.map((r) => r.timing.seconds));
+  const summary: PolicySummary = {
+    name: policy.name,
+    views: policy.random?.draws ?? policy.views.length,
+    forwardPasses: forwardPasses(policy),
+    viewSpec: policy.views.map(formatView).join(','),
+    merge: policy.merge,
+    fill: policy.fill,
+    accuracy: { mean: mean(accuracies), std: std(accuracies), runs: accuracies },
+    lift: {
+      mean: mean(lifts),
+      std: std(lifts),
+      runs: lifts,
+      ci95: runs.length === 1 ? first.ci95 : bootstrapLiftInterval(pooledBase, pooledTta, options),
+      mcnemarP: mcnemarExact(correctToWrong, wrongToCorrect),
+    },
+    nll: mean(runs.map((r) => r.metrics.nll)),
+    ece: mean(runs.map((r) => r.metrics.ece)),
+    brier: mean(runs.map((r) => r.metrics.brier)),
+    perClass: Array.from({ length: classes }, (_, k) => mean(runs.map((r) => r.metrics.perClass[k]!))),
+    flips: { correctToWrong, wrongToCorrect, perClass: perClassFlips },
+    timing: {
+      seconds,
+      imagesPerSecond: mean(runs.map((r) => r.timing.imagesPerSecond)),
+      otherShare: mean(runs.map((r) => r.timing.otherShare)),
+      forwardPasses: forwardPasses(policy),
+    },
+  };
+  if (first.metrics.top5 !== undefined) {
+    const top5 = runs.map((r) => r.metrics.top5!);
+    summary.top5 = { mean: mean(top5), std: std(top5), runs: top5 };
+  }
+  return summary;
+}
+
+function concat(arrays: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(arrays.reduce((a, x) => a + x.length, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  return out;
+}
