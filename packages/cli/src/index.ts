@@ -1,1 +1,3 @@
-export {};
+export { main, HELP } from './main';
+export { parseEvalFlags, EVAL_HELP } from './eval';
+export { UserError } from './errors';

@@ -3,7 +3,7 @@
 // so adding a policy costs only the views it adds, plus a cheap merge.
 import { forwardPasses, formatView, makePolicy, type Policy, type PolicyView } from './policies';
 import { mergeViews, predictWithTta, type Classifier, type ImageBatch } from './engine';
-import { classificationMetrics, correctness, flipCounts, type ClassificationMetrics, type FlipCounts } from './metrics';
+import { classificationMetrics, correctness, flipCounts, type ClassificationMetrics, type FlipCounts, type ReliabilityBin } from './metrics';
 import { bootstrapLiftInterval, mcnemarExact, mean, std } from './stats';
 
 export interface PolicyTiming {
@@ -149,6 +149,8 @@ export interface PolicySummary {
   ece: number;
   brier: number;
   perClass: number[];
+  /** Pooled over runs. */
+  reliability: ReliabilityBin[];
   flips: { correctToWrong: number; wrongToCorrect: number; perClass: { correctToWrong: number; wrongToCorrect: number }[] };
   timing: PolicyTiming;
 }
@@ -191,6 +193,7 @@ export function summarizePolicy(runs: readonly PolicyRun[], baselines: readonly 
     ece: mean(runs.map((r) => r.metrics.ece)),
     brier: mean(runs.map((r) => r.metrics.brier)),
     perClass: Array.from({ length: classes }, (_, k) => mean(runs.map((r) => r.metrics.perClass[k]!))),
+    reliability: poolReliability(runs.map((r) => r.metrics.reliability)),
     flips: { correctToWrong, wrongToCorrect, perClass: perClassFlips },
     timing: {
       seconds,
@@ -214,4 +217,18 @@ function concat(arrays: readonly Uint8Array[]): Uint8Array {
     offset += a.length;
   }
   return out;
+}
+
+function poolReliability(perRun: readonly ReliabilityBin[][]): ReliabilityBin[] {
+  return perRun[0]!.map((bin, b) => {
+    let count = 0, confidence = 0, accuracy = 0;
+    for (const bins of perRun) {
+      const x = bins[b]!;
+      if (!x.count) continue;
+      count += x.count;
+      confidence += x.confidence * x.count;
+      accuracy += x.accuracy * x.count;
+    }
+    return { lo: bin.lo, hi: bin.hi, count, confidence: count ? confidence / count : NaN, accuracy: count ? accuracy / count : NaN };
+  });
 }

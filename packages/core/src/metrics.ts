@@ -3,6 +3,16 @@
 // probabilities as they stand ('sum', 'gmean', 'max', 'vote' are not).
 import { outOfRangeError } from '@tta/native';
 
+export interface ReliabilityBin {
+  /** Confidence range (lo, hi]. */
+  lo: number;
+  hi: number;
+  count: number;
+  /** Mean confidence and accuracy of the images in the bin (NaN when empty). */
+  confidence: number;
+  accuracy: number;
+}
+
 export interface ClassificationMetrics {
   accuracy: number;
   top5?: number;
@@ -11,6 +21,7 @@ export interface ClassificationMetrics {
   brier: number;
   perClass: number[];
   confusion: number[][];
+  reliability: ReliabilityBin[];
 }
 
 const EPSILON = 1e-7; // Keras' clip for log(0) in cross-entropy
@@ -71,8 +82,8 @@ export function topKAccuracy(scores: Float32Array, truth: ArrayLike<number>, cla
   return n ? hits / n : NaN;
 }
 
-/** Expected calibration error with equal-width confidence bins (15 by default). */
-export function expectedCalibrationError(scores: Float32Array, truth: ArrayLike<number>, classes: number, bins = 15): number {
+/** Equal-width confidence bins (lo, hi] of the top score, for ECE and reliability diagrams. */
+export function reliabilityBins(scores: Float32Array, truth: ArrayLike<number>, classes: number, bins = 15): ReliabilityBin[] {
   const n = checkShapes(scores, truth, classes);
   const count = new Float64Array(bins), conf = new Float64Array(bins), hit = new Float64Array(bins);
   const row = new Float64Array(classes);
@@ -81,15 +92,28 @@ export function expectedCalibrationError(scores: Float32Array, truth: ArrayLike<
     let best = 0;
     for (let k = 1; k < classes; k++) if (row[k]! > row[best]!) best = k;
     const confidence = row[best]!;
-    // Bins are (lo, hi]; confidence 0 goes to the first.
+    // Confidence 0 goes to the first bin.
     const b = Math.min(bins - 1, Math.max(0, Math.ceil(confidence * bins) - 1));
     count[b]!++;
     conf[b]! += confidence;
     if (best === truth[i]) hit[b]!++;
   }
-  let ece = 0;
-  for (let b = 0; b < bins; b++) if (count[b]! > 0) ece += Math.abs(hit[b]! - conf[b]!) / n;
-  return ece;
+  return Array.from({ length: bins }, (_, b) => ({
+    lo: b / bins,
+    hi: (b + 1) / bins,
+    count: count[b]!,
+    confidence: count[b]! ? conf[b]! / count[b]! : NaN,
+    accuracy: count[b]! ? hit[b]! / count[b]! : NaN,
+  }));
+}
+
+function eceFromBins(bins: readonly ReliabilityBin[], n: number): number {
+  return bins.reduce((ece, b) => (b.count ? ece + (b.count / n) * Math.abs(b.accuracy - b.confidence) : ece), 0);
+}
+
+/** Expected calibration error with equal-width confidence bins (15 by default). */
+export function expectedCalibrationError(scores: Float32Array, truth: ArrayLike<number>, classes: number, bins = 15): number {
+  return eceFromBins(reliabilityBins(scores, truth, classes, bins), truth.length);
 }
 
 export function classificationMetrics(scores: Float32Array, labels: ArrayLike<number>, truth: ArrayLike<number>, classes: number): ClassificationMetrics {
@@ -112,11 +136,14 @@ export function classificationMetrics(scores: Float32Array, labels: ArrayLike<nu
   const metrics: ClassificationMetrics = {
     accuracy: accuracy(labels, truth),
     nll: nll / n,
-    ece: expectedCalibrationError(scores, truth, classes),
+    ece: NaN,
     brier: brier / n,
     perClass: perClassCount.map((c, k) => (c ? perClassHit[k]! / c : NaN)),
     confusion,
+    reliability: [],
   };
+  metrics.reliability = reliabilityBins(scores, truth, classes);
+  metrics.ece = eceFromBins(metrics.reliability, n);
   if (classes > 5) metrics.top5 = topKAccuracy(scores, truth, classes, 5);
   return metrics;
 }

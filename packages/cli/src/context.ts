@@ -1,0 +1,135 @@
+// What every command shares: where output goes, progress, data, backend and model.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ProgressBar, type ProgressMode } from '@tta/progress';
+import { loadCifar10, subset, type Dataset, type Split } from '@tta/data';
+import { loadModel, selectBackend, trainCached, type BackendName, type TrainOptions } from '@tta/model';
+import { UserError } from './errors';
+
+export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+
+export interface Output {
+  /** Human-readable results: stdout, unless stdout carries JSON. */
+  result(line: string): void;
+  /** Progress notes: stderr, unless quiet. */
+  info(line: string): void;
+  progressMode: ProgressMode;
+  /** Where JSON goes: '-' for stdout, a file, or nowhere. */
+  json?: string;
+}
+
+export function makeOutput(flags: { quiet?: boolean; json?: string }): Output {
+  const jsonToStdout = flags.json === '-';
+  const quiet = Boolean(flags.quiet);
+  return {
+    result: (line) => (jsonToStdout ? undefined : void process.stdout.write(`${line}\n`)),
+    info: (line) => (quiet || jsonToStdout ? undefined : void process.stderr.write(`${line}\n`)),
+    progressMode: quiet || flags.json !== undefined ? 'quiet' : 'auto',
+    json: flags.json,
+  };
+}
+
+/** Writes JSON to stdout or atomically to a file (temp file + rename). */
+export function writeJson(target: string, value: unknown): void {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (target === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  const file = path.resolve(target);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}
+
+export async function useBackend(name: BackendName, output: Output): Promise<string> {
+  const choice = await selectBackend(name, { explain: true });
+  const skipped = choice.skipped.map((s) => `${s.name} (${s.reason})`).join('; ');
+  output.info(`backend: ${choice.backend}${skipped ? ` — skipped: ${skipped}` : ''}`);
+  return choice.backend;
+}
+
+export async function loadData(dir: string | undefined, output: Output): Promise<Dataset> {
+  const started = performance.now();
+  const data = await loadCifar10({ dir, progress: output.progressMode });
+  output.info(`data: CIFAR-10 from ${data.source} (${data.train.count} train, ${data.test.count} test images, ${((performance.now() - started) / 1000).toFixed(2)} s)`);
+  return data;
+}
+
+export function limit(split: Split, count: number | undefined, stratified: boolean, seed: number): Split {
+  if (count === undefined || count >= split.count) return split;
+  return subset(split, { count, stratified, seed });
+}
+
+export interface ModelRequest {
+  modelDir?: string;
+  train: Split;
+  architecture?: string;
+  trainOptions: TrainOptions;
+  noCache: boolean;
+  backend: string;
+  cacheDir?: string;
+}
+
+export interface ModelHandle {
+  model: Awaited<ReturnType<typeof loadModel>>['model'];
+  source: 'file' | 'cache' | 'trained';
+  dir: string;
+  metadata: unknown;
+}
+
+/** Loads --model, or trains (reusing the cache) with a progress bar; Ctrl-C aborts cleanly. */
+export async function obtainModel(request: ModelRequest, output: Output, signal: AbortSignal, label: string): Promise<ModelHandle> {
+  if (request.modelDir) {
+    const { model, metadata } = await loadModel(request.modelDir, { inputShape: [request.train.height, request.train.width, request.train.channels] });
+    output.info(`model: loaded from ${request.modelDir}`);
+    return { model, metadata, source: 'file', dir: request.modelDir };
+  }
+  const epochs = request.trainOptions.epochs ?? 3;
+  const perEpoch = request.train.count;
+  const bar = new ProgressBar({ label, total: epochs * perEpoch, unit: 'img', mode: output.progressMode });
+  const started = performance.now();
+  const result = await trainCached({
+    data: request.train,
+    architecture: request.architecture,
+    cacheDir: request.cacheDir,
+    noCache: request.noCache,
+    backend: request.backend,
+    trainOptions: {
+      ...request.trainOptions,
+      signal,
+      onProgress: (p) => bar.update((p.epoch - 1) * perEpoch + p.done, { epoch: `${p.epoch}/${p.epochs}`, loss: p.loss, acc: p.accuracy }),
+    },
+  });
+  if (result.source === 'trained') bar.finish();
+  const seconds = (performance.now() - started) / 1000;
+  output.info(`model: ${result.source === 'cache' ? 'reused from the cache' : `trained in ${seconds.toFixed(1)} s`} (${result.dir})`);
+  return { model: result.model, metadata: result.metadata, source: result.source, dir: result.dir };
+}
+
+/** Ctrl-C once: abort the work at the next safe point; twice: exit now. */
+export function interruptSignal(output: Output): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    output.info('\ninterrupted: stopping at the next safe point (Ctrl-C again to quit now)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+export function abortIfNeeded(signal: AbortSignal): void {
+  if (signal.aborted) {
+    const error = new Error('interrupted');
+    error.name = 'AbortError';
+    throw error;
+  }
+}
+
+export function checkDir(name: string, dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  if (dir.trim() === '') throw new UserError(`--${name} needs a directory`);
+  return dir;
+}

@@ -1,0 +1,17 @@
+/** An error the user can fix (bad flag, missing data, unfit model): shown without a stack trace. */
+export class UserError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** Errors from the libraries that are about the user's input, not bugs. */
+export function isUserFacing(error: unknown): boolean {
+  if (error instanceof UserError) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('TTA_')) return true;
+  // Argument validation across the packages follows one style: "Expected X for Y but received Z".
+  return (error instanceof TypeError || error instanceof RangeError || error.name === 'Error') && /^Expected .* for .* but received/.test(error.message);
+}
