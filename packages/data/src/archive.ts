@@ -1,0 +1,79 @@
+// Unpacks the official .tar.gz by streaming it through node-tar (no `tar`
+// process), keeping only the dataset's folder. Into a fresh temporary folder, so
+// a half-unpacked archive is never mistaken for a dataset.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { DataError } from './errors';
+import type { CifarSpec } from './spec';
+
+export function temporaryName(target: string): string {
+  return `${target}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
+}
+
+/**
+ * Extracts `archive` into a new temporary folder beside `destination` and
+ * returns that folder; the dataset files are in `<folder>/<spec.directoryName>`.
+ * The caller renames it into place once the files check out.
+ */
+export async function extractToTemporary(archive: string, destination: string, spec: CifarSpec, onBytes?: (done: number, total: number) => void): Promise<string> {
+  const total = (await fs.promises.stat(archive)).size;
+  await fs.promises.mkdir(path.dirname(destination), { recursive: true });
+  const temporary = temporaryName(destination);
+  await fs.promises.mkdir(temporary);
+  let done = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      done += chunk.length;
+      onBytes?.(done, total);
+      callback(null, chunk);
+    },
+  });
+  const prefix = `${spec.directoryName}/`;
+  let entries = 0;
+  try {
+    await pipeline(
+      fs.createReadStream(archive, { highWaterMark: 1 << 20 }),
+      counter,
+      tar.x({
+        cwd: temporary,
+        strict: true,
+        // Only the dataset folder's own files: nothing else in the archive is needed or trusted.
+        filter: (entryPath, entry) => {
+          const normalized = entryPath.replace(/^\.\//, '');
+          const keep = (normalized === spec.directoryName || normalized === prefix || normalized.startsWith(prefix)) && !normalized.includes('..');
+          if (keep && 'type' in entry && entry.type === 'File') entries++;
+          return keep;
+        },
+      }),
+    );
+  } catch (error) {
+    await fs.promises.rm(temporary, { recursive: true, force: true });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DataError('TTA_DATA_CORRUPT_ARCHIVE', `${archive} is not a readable ${spec.title} archive (.tar.gz): ${reason}. Delete it and download ${spec.archiveName} again.`, {
+      file: archive,
+      cause: error,
+    });
+  }
+  if (entries === 0) {
+    await fs.promises.rm(temporary, { recursive: true, force: true });
+    throw new DataError('TTA_DATA_CORRUPT_ARCHIVE', `${archive} holds no ${prefix} folder, so it is not the official ${spec.archiveName}`, { file: archive });
+  }
+  return temporary;
+}
+
+/**
+ * Moves a finished folder into place. If another process got there first, its
+ * copy is kept and ours removed.
+ */
+export async function moveIntoPlace(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.rename(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw error;
+    await fs.promises.rm(from, { recursive: true, force: true });
+  }
+}
