@@ -114,3 +114,46 @@ describe('evaluatePolicies (shared per-view predictions)', () => {
     expect(() => mergeFromViews(makePolicy('flip'), views, 3, 4)).toThrow(/No predictions for view flip/);
   });
 });
+
+describe('confidence-gated TTA', () => {
+  test('equals plain prediction for confident images and full TTA for the rest', async () => {
+    const b = batch(50, 21);
+    const full = makePolicy('flip-shift', { shift: 1 });
+    const plain = await predictWithTta(classifier(), b, makePolicy('none'));
+    const tta = await predictWithTta(classifier(), b, full);
+    const margins = Array.from({ length: 50 }, (_, i) => {
+      const row = Array.from(plain.scores.subarray(i * 4, i * 4 + 4)).sort((x, y) => y - x);
+      return row[0]! - row[1]!;
+    });
+    const threshold = [...margins].sort((x, y) => x - y)[20]!; // about 40% gated
+    const model = classifier();
+    const gated = await predictWithTta(model, b, { ...full, gate: { margin: threshold } }, { chunkSize: 16 });
+    let count = 0;
+    for (let i = 0; i < 50; i++) {
+      const expected = margins[i]! < threshold ? tta : plain;
+      if (margins[i]! < threshold) count++;
+      expect(gated.gated![i]).toBe(margins[i]! < threshold ? 1 : 0);
+      for (let k = 0; k < 4; k++) expect(gated.scores[i * 4 + k]).toBeCloseTo(expected.scores[i * 4 + k]!, 6);
+      expect(gated.labels[i]).toBe(expected.labels[i]);
+    }
+    expect(count).toBe(20);
+    // Cost: one pass for everyone, nine more (the non-identity views) for the gated images only.
+    expect(model.calls.reduce((a, c) => a + c, 0)).toBe(50 + 20 * 9);
+    expect(gated.timing.forwardPasses).toBeCloseTo((50 + 180) / 50, 12);
+    // The shared-view merge gives the same result.
+    const views = await predictDistinctViews(classifier(), b, [makePolicy('none'), full]);
+    const shared = mergeFromViews({ ...full, gate: { margin: threshold } }, views, 50, 4);
+    expect(shared.gatedFraction).toBeCloseTo(0.4, 12);
+    shared.scores.forEach((v, i) => expect(v).toBeCloseTo(gated.scores[i]!, 6));
+  });
+
+  test('margin 0 gates nothing, margin 1 gates everything', async () => {
+    const b = batch(10);
+    const none = await predictWithTta(classifier(), b, { ...makePolicy('flip'), gate: { margin: 0 } });
+    const plain = await predictWithTta(classifier(), b, makePolicy('none'));
+    expect(Array.from(none.scores)).toEqual(Array.from(plain.scores));
+    const all = await predictWithTta(classifier(), b, { ...makePolicy('flip'), gate: { margin: 1.01 } });
+    const flip = await predictWithTta(classifier(), b, makePolicy('flip'));
+    all.scores.forEach((v, i) => expect(v).toBeCloseTo(flip.scores[i]!, 6));
+  });
+});

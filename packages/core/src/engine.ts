@@ -2,7 +2,7 @@
 // uint8 data into a reused float32 buffer (all views at once), run one batched
 // predict per chunk, and merge the views with softVote into the final arrays.
 import { augment, invalidParameterError, outOfRangeError, softVote } from '@tta/native';
-import { forwardPasses, randomFlipCounts, type Policy } from './policies';
+import { forwardPasses, isIdentity, margins, randomFlipCounts, type Policy } from './policies';
 
 /** Anything that maps a float32 NHWC batch to class probabilities [count, classes]. */
 export interface Classifier {
@@ -45,6 +45,8 @@ export interface TtaResult {
   classes: number;
   viewPredictions?: Float32Array;
   timing: TtaTiming;
+  /** For a gated policy: which images were augmented. */
+  gated?: Uint8Array;
 }
 
 export function checkImageBatch(batch: ImageBatch, classifier: Classifier): void {
@@ -71,23 +73,37 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
   const viewPredictions = options.keepViewPredictions ? new Float32Array(V * n * K) : undefined;
   const buffer = new Float32Array(V * Math.min(chunkSize, n) * imageSize);
 
+  if (policy.gate && viewPredictions) throw invalidParameterError('keepViewPredictions', 'false for a gated policy (only some images get every view)', true);
+  const gated = policy.gate ? new Uint8Array(n) : undefined;
+  let passes = 0;
   const start = performance.now();
   let inference = 0;
+  const timedPredict = async (input: Float32Array, count: number): Promise<Float32Array> => {
+    const t = performance.now();
+    const predictions = await classifier.predict(input, count);
+    inference += performance.now() - t;
+    passes += count;
+    if (predictions.length !== count * K) {
+      throw new Error(`The classifier returned ${predictions.length} values for ${count} images of ${K} classes`);
+    }
+    return predictions;
+  };
   for (let first = 0; first < n; first += chunkSize) {
     const m = Math.min(chunkSize, n - first);
     const chunk = batch.images.subarray(first * imageSize, (first + m) * imageSize);
-    const input = buffer.subarray(0, V * m * imageSize);
-    augment(chunk, [m, h, w, c], policy.views, { fill: policy.fill, scale: 1 / 255, out: input, threads: options.threads });
-    const t = performance.now();
-    const predictions = await classifier.predict(input, V * m);
-    inference += performance.now() - t;
-    if (predictions.length !== V * m * K) {
-      throw new Error(`The classifier returned ${predictions.length} values for ${V * m} images of ${K} classes`);
+    const out = scores.subarray(first * K, (first + m) * K);
+    const outLabels = labels.subarray(first, first + m);
+    if (policy.gate) {
+      await predictGated(policy, chunk, [m, h, w, c], K, buffer, timedPredict, out, outLabels, gated!.subarray(first, first + m), options.threads);
+    } else {
+      const input = buffer.subarray(0, V * m * imageSize);
+      augment(chunk, [m, h, w, c], policy.views, { fill: policy.fill, scale: 1 / 255, out: input, threads: options.threads });
+      const predictions = await timedPredict(input, V * m);
+      if (viewPredictions) {
+        for (let v = 0; v < V; v++) viewPredictions.set(predictions.subarray(v * m * K, (v + 1) * m * K), (v * n + first) * K);
+      }
+      mergeViews(policy, predictions, [V, m, K], first, out, outLabels, options.threads);
     }
-    if (viewPredictions) {
-      for (let v = 0; v < V; v++) viewPredictions.set(predictions.subarray(v * m * K, (v + 1) * m * K), (v * n + first) * K);
-    }
-    mergeViews(policy, predictions, [V, m, K], first, scores.subarray(first * K, (first + m) * K), labels.subarray(first, first + m), options.threads);
     options.onProgress?.(first + m, n);
   }
   const seconds = (performance.now() - start) / 1000;
@@ -103,9 +119,57 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
       otherSeconds: seconds - inferenceSeconds,
       otherShare: seconds > 0 ? (seconds - inferenceSeconds) / seconds : 0,
       imagesPerSecond: n / Math.max(seconds, 1e-9),
-      forwardPasses: V,
+      forwardPasses: n ? passes / n : V,
     },
+    gated,
   };
+}
+
+/**
+ * One chunk of a gated policy: the identity view for every image, then the other
+ * views only for the images whose plain margin is below the gate.
+ */
+async function predictGated(policy: Policy, chunk: Uint8Array, shape: [number, number, number, number], K: number, buffer: Float32Array,
+  predict: (input: Float32Array, count: number) => Promise<Float32Array>, out: Float32Array, labels: Int32Array, gated: Uint8Array, threads?: number): Promise<void> {
+  const [m, h, w, c] = shape;
+  const imageSize = h * w * c;
+  const plainInput = buffer.subarray(0, m * imageSize);
+  augment(chunk, shape, [{}], { scale: 1 / 255, out: plainInput, threads });
+  const plain = await predict(plainInput, m);
+  const margin = margins(plain, K);
+  const members: number[] = [];
+  for (let i = 0; i < m; i++) if (margin[i]! < policy.gate!.margin) members.push(i);
+  // Confident images keep their plain prediction (as softVote of one view would give it).
+  softVote(plain, [1, m, K], { out, labels, threads });
+  if (members.length === 0) return;
+  members.forEach((i) => (gated[i] = 1));
+  const g = members.length;
+  const images = new Uint8Array(g * imageSize);
+  members.forEach((i, j) => images.set(chunk.subarray(i * imageSize, (i + 1) * imageSize), j * imageSize));
+  const identityIndex = policy.views.findIndex(isIdentity);
+  const others = policy.views.filter((_, v) => v !== identityIndex);
+  let otherPredictions: Float32Array = new Float32Array(0);
+  if (others.length > 0) {
+    const input = buffer.subarray(0, others.length * g * imageSize);
+    augment(images, [g, h, w, c], others, { fill: policy.fill, scale: 1 / 255, out: input, threads });
+    otherPredictions = await predict(input, others.length * g);
+  }
+  const V = policy.views.length;
+  const stacked = new Float32Array(V * g * K);
+  let o = 0;
+  for (let v = 0; v < V; v++) {
+    if (v === identityIndex) {
+      members.forEach((i, j) => stacked.set(plain.subarray(i * K, (i + 1) * K), (v * g + j) * K));
+    } else {
+      stacked.set(otherPredictions.subarray(o * g * K, (o + 1) * g * K), v * g * K);
+      o++;
+    }
+  }
+  const merged = softVote(stacked, [V, g, K], { merge: policy.merge, weights: policy.weights, threads });
+  members.forEach((i, j) => {
+    out.set(merged.scores.subarray(j * K, (j + 1) * K), i * K);
+    labels[i] = merged.labels[j]!;
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 // Evaluate several policies on one model, paired against its no-TTA baseline.
 // Each distinct view is predicted once and shared by every policy that uses it,
 // so adding a policy costs only the views it adds, plus a cheap merge.
-import { forwardPasses, formatView, makePolicy, type Policy, type PolicyView } from './policies';
+import { forwardPasses, formatView, isIdentity, makePolicy, margins, type Policy, type PolicyView } from './policies';
+import { softVote } from '@tta/native';
 import { mergeViews, predictWithTta, type Classifier, type ImageBatch } from './engine';
 import { classificationMetrics, correctness, flipCounts, type ClassificationMetrics, type FlipCounts, type ReliabilityBin } from './metrics';
 import { bootstrapLiftInterval, mcnemarExact, mean, std } from './stats';
@@ -75,20 +76,54 @@ export async function predictDistinctViews(classifier: Classifier, batch: ImageB
   return out;
 }
 
-/** Merges a policy from shared per-view predictions; returns scores, labels and the merge time. */
-export function mergeFromViews(policy: Policy, views: Map<string, ViewPredictions>, n: number, classes: number): { scores: Float32Array; labels: Int32Array; seconds: number } {
-  const V = forwardPasses(policy);
-  const stacked = new Float32Array(V * n * classes);
-  policy.views.forEach((view, v) => {
+export interface MergedPolicy {
+  scores: Float32Array;
+  labels: Int32Array;
+  /** Merge time in seconds. */
+  seconds: number;
+  /** For a gated policy: the share of images that got every view (else 1). */
+  gatedFraction: number;
+}
+
+const IDENTITY: PolicyView = { flip: false, dx: 0, dy: 0 };
+
+/** Merges a policy from shared per-view predictions (gating included), as predictWithTta would. */
+export function mergeFromViews(policy: Policy, views: Map<string, ViewPredictions>, n: number, classes: number): MergedPolicy {
+  const lookup = (view: PolicyView): Float32Array => {
     const entry = views.get(viewKey(view, policy.fill));
     if (!entry) throw new Error(`No predictions for view ${viewKey(view, policy.fill)}`);
-    stacked.set(entry.predictions, v * n * classes);
-  });
+    return entry.predictions;
+  };
+  const t = performance.now();
+  const V = policy.views.length;
   const scores = new Float32Array(n * classes);
   const labels = new Int32Array(n);
-  const t = performance.now();
-  mergeViews(policy, stacked, [V, n, classes], 0, scores, labels);
-  return { scores, labels, seconds: (performance.now() - t) / 1000 };
+  let members: number[] | undefined;
+  if (policy.gate) {
+    const plain = lookup(IDENTITY);
+    softVote(plain, [1, n, classes], { out: scores, labels });
+    const margin = margins(plain, classes);
+    members = [];
+    for (let i = 0; i < n; i++) if (margin[i]! < policy.gate.margin) members.push(i);
+  }
+  const rows = members ?? null;
+  const g = rows ? rows.length : n;
+  const stacked = new Float32Array(V * g * classes);
+  policy.views.forEach((view, v) => {
+    const predictions = lookup(view);
+    if (!rows) stacked.set(predictions, v * n * classes);
+    else rows.forEach((i, j) => stacked.set(predictions.subarray(i * classes, (i + 1) * classes), (v * g + j) * classes));
+  });
+  if (!rows) {
+    mergeViews(policy, stacked, [V, n, classes], 0, scores, labels);
+  } else if (g > 0) {
+    const merged = softVote(stacked, [V, g, classes], { merge: policy.merge, weights: policy.weights });
+    rows.forEach((i, j) => {
+      scores.set(merged.scores.subarray(j * classes, (j + 1) * classes), i * classes);
+      labels[i] = merged.labels[j]!;
+    });
+  }
+  return { scores, labels, seconds: (performance.now() - t) / 1000, gatedFraction: rows ? g / Math.max(1, n) : 1 };
 }
 
 export interface Evaluation {
@@ -103,18 +138,22 @@ export async function evaluatePolicies(classifier: Classifier, batch: ImageBatch
   const n = batch.count;
   const K = classifier.numClasses;
   const runOne = (policy: Policy, baseCorrect: Uint8Array | undefined): PolicyRun => {
-    const { scores, labels, seconds: mergeSeconds } = mergeFromViews(policy, views, n, K);
+    const { scores, labels, seconds: mergeSeconds, gatedFraction } = mergeFromViews(policy, views, n, K);
     const metrics = classificationMetrics(scores, labels, truth, K);
     const correct = correctness(labels, truth);
     const base = baseCorrect ?? correct;
     const flips = flipCounts(base, correct, truth, K);
+    // A gated policy predicts the identity view for every image and the others for the gated share.
     let inference = 0;
     let other = mergeSeconds;
-    for (const view of policy.views) {
+    const counted = policy.gate && !policy.views.some(isIdentity) ? [IDENTITY, ...policy.views] : policy.views;
+    for (const view of counted) {
       const entry = views.get(viewKey(view, policy.fill))!;
-      inference += entry.inferenceSeconds;
-      other += entry.otherSeconds;
+      const share = policy.gate && !isIdentity(view) ? gatedFraction : 1;
+      inference += entry.inferenceSeconds * share;
+      other += entry.otherSeconds * share;
     }
+    const passes = policy.gate ? 1 + gatedFraction * (counted.length - 1) : forwardPasses(policy);
     const seconds = inference + other;
     return {
       policy,
@@ -126,7 +165,7 @@ export async function evaluatePolicies(classifier: Classifier, batch: ImageBatch
       ci95: bootstrapLiftInterval(base, correct, { resamples: options.bootstrapResamples, seed: options.seed }),
       mcnemarP: mcnemarExact(flips.correctToWrong, flips.wrongToCorrect),
       flips,
-      timing: { seconds, imagesPerSecond: n / Math.max(seconds, 1e-9), otherShare: seconds > 0 ? other / seconds : 0, forwardPasses: forwardPasses(policy) },
+      timing: { seconds, imagesPerSecond: n / Math.max(seconds, 1e-9), otherShare: seconds > 0 ? other / seconds : 0, forwardPasses: passes },
     };
   };
   const baseline = runOne(baselinePolicy, undefined);
@@ -199,7 +238,7 @@ export function summarizePolicy(runs: readonly PolicyRun[], baselines: readonly 
       seconds,
       imagesPerSecond: mean(runs.map((r) => r.timing.imagesPerSecond)),
       otherShare: mean(runs.map((r) => r.timing.otherShare)),
-      forwardPasses: forwardPasses(policy),
+      forwardPasses: mean(runs.map((r) => r.timing.forwardPasses)),
     },
   };
   if (first.metrics.top5 !== undefined) {

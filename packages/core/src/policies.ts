@@ -25,6 +25,12 @@ export interface Policy {
    * forward passes, at the cost of two.
    */
   random?: { draws: number; seed: number };
+  /**
+   * Confidence-gated TTA: predict the identity view first, and augment only the
+   * images whose top-1 minus top-2 probability is below `margin`; the others keep
+   * their plain prediction.
+   */
+  gate?: { margin: number };
 }
 
 export interface PolicyOptions {
@@ -43,9 +49,32 @@ export const DEFAULT_SHIFT = 2;
 const ID: PolicyView = { flip: false, dx: 0, dy: 0 };
 const FLIP: PolicyView = { flip: true, dx: 0, dy: 0 };
 
-/** Forward passes per image that a policy costs. */
+/** Forward passes per image that a policy costs (for a gated policy: when every image is gated). */
 export function forwardPasses(policy: Policy): number {
-  return policy.views.length;
+  return policy.gate && !policy.views.some(isIdentity) ? policy.views.length + 1 : policy.views.length;
+}
+
+export function isIdentity(view: View | undefined): boolean {
+  return view !== undefined && !view.flip && !view.dx && !view.dy;
+}
+
+/** Top-1 minus top-2 probability of each row of [n, classes]. */
+export function margins(probabilities: Float32Array, classes: number): Float32Array {
+  const n = probabilities.length / classes;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let first = -Infinity;
+    let second = -Infinity;
+    for (let k = 0; k < classes; k++) {
+      const p = probabilities[i * classes + k]!;
+      if (p > first) {
+        second = first;
+        first = p;
+      } else if (p > second) second = p;
+    }
+    out[i] = classes > 1 ? first - second : 1;
+  }
+  return out;
 }
 
 /** Views per image as the user counts them (keras-random's draws). */
@@ -144,12 +173,14 @@ export interface PolicyFile {
   fill?: Fill;
   merge?: Merge;
   random?: { draws: number; seed: number };
+  gate?: { margin: number };
 }
 
 export function policyToJson(policy: Policy): PolicyFile {
   const json: PolicyFile = { name: policy.name, views: formatViews(policy.views), fill: policy.fill, merge: policy.merge };
   if (policy.weights) json.weights = [...policy.weights];
   if (policy.random) json.random = { ...policy.random };
+  if (policy.gate) json.gate = { ...policy.gate };
   return json;
 }
 
@@ -186,6 +217,14 @@ export function policyFromJson(json: unknown, source = 'policy'): Policy {
     if (views.length !== 2 || views[0]!.flip || !views[1]!.flip) {
       throw invalidParameterError(`${source}.views`, "'id,flip' for a random policy", j.views);
     }
+  }
+  if (j.gate !== undefined) {
+    const margin = (j.gate as Record<string, unknown> | null)?.margin;
+    if (typeof margin !== 'number' || !(margin >= 0 && margin <= 1)) {
+      throw invalidParameterError(`${source}.gate.margin`, 'a number between 0 and 1', margin);
+    }
+    if (policy.random) throw invalidParameterError(`${source}.gate`, 'no gate on a random policy', j.gate);
+    policy.gate = { margin };
   }
   return policy;
 }
