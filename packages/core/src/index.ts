@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './stats';
 export * from './evaluate';
 export * from './classifier';
+export * from './tune';
