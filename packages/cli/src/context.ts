@@ -133,3 +133,17 @@ export function checkDir(name: string, dir: string | undefined): string | undefi
   if (dir.trim() === '') throw new UserError(`--${name} needs a directory`);
   return dir;
 }
+
+/** Writes the self-contained HTML report (with the versions of what ran). */
+export async function writeHtml(file: string, content: { eval?: unknown; tune?: unknown }, config: Record<string, unknown>, command: string, argv: readonly string[]): Promise<void> {
+  const { writeReport } = await import('@tta/report');
+  const versions: Record<string, string> = { node: process.versions.node };
+  for (const pkg of ['@tta/cli', '@tta/core', '@tta/native', '@tta/model', '@tensorflow/tfjs-core']) {
+    try {
+      versions[pkg] = (require(`${pkg}/package.json`) as { version: string }).version;
+    } catch {
+      // not resolvable from here: leave it out
+    }
+  }
+  writeReport(file, { ...content, meta: { command: `tta ${command} ${argv.join(' ')}`.trim(), generatedAt: new Date().toISOString(), versions, config } } as Parameters<typeof writeReport>[1]);
+}

@@ -5,7 +5,7 @@ import {
   summarizePolicy, type Policy, type PolicyRun, type PolicySummary,
 } from '@tta/core';
 import { choiceFlag, integerFlag, listFlag, parseFlags } from './args';
-import { BACKENDS, abortIfNeeded, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeJson, type Output } from './context';
+import { BACKENDS, abortIfNeeded, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson, type Output } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
 
@@ -44,6 +44,7 @@ Policies
 Output
   --json [FILE|-]       write results as JSON (schema 'tta-eval/1', see the README);
                         '-' or no value: stdout, and nothing else goes there
+  --html FILE           write a self-contained HTML report with charts
   --quiet               no progress, only the results
   -h, --help            this help
 
@@ -74,6 +75,7 @@ const FLAGS = {
   merge: { type: 'string' },
   chunk: { type: 'string' },
   json: { type: 'string' },
+  html: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -93,7 +95,9 @@ export interface EvalConfig {
   policies: Policy[];
   chunk: number;
   json?: string;
+  html?: string;
   quiet: boolean;
+  argv: readonly string[];
 }
 
 /** Parses and checks every flag before any work starts. */
@@ -137,7 +141,9 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
     policies,
     chunk: integerFlag('chunk', f.chunk, { min: 1, max: 1_000_000 }) ?? 1000,
     json: f.json,
+    html: checkDir('html', f.html),
     quiet: Boolean(f.quiet),
+    argv,
   };
 }
 
@@ -214,6 +220,7 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     policies: summaries.map(jsonSummary),
   };
   if (config.json !== undefined) writeJson(config.json, report);
+  if (config.html !== undefined) await writeHtml(config.html, { eval: report }, { ...config, argv: undefined, policies: config.policies.map((p) => p.name) }, 'eval', config.argv);
   printTable(output, summaries, baseline, config, backend, models);
   return 0;
 }
