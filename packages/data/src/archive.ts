@@ -32,23 +32,29 @@ export async function extractToTemporary(archive: string, destination: string, s
     },
   });
   const prefix = `${spec.directoryName}/`;
-  let entries = 0;
+  const dataDir = path.join(temporary, spec.directoryName);
+  await fs.promises.mkdir(dataDir);
+  // Entries are gathered in memory (the dataset is loaded into memory next
+  // anyway) and written only once the whole archive has been read: a corrupt
+  // or cut-off archive then leaves no file half-written, and nothing outside
+  // the dataset folder is ever created.
+  const contents = new Map<string, Buffer[]>();
+  const parser = new tar.Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      const name = entry.path.replace(/^\.\//, '');
+      const base = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+      if (entry.type !== 'File' || !/^[A-Za-z0-9_.-]+$/.test(base) || base.startsWith('.')) {
+        entry.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      contents.set(base, chunks);
+      entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+    },
+  });
   try {
-    await pipeline(
-      fs.createReadStream(archive, { highWaterMark: 1 << 20 }),
-      counter,
-      tar.x({
-        cwd: temporary,
-        strict: true,
-        // Only the dataset folder's own files: nothing else in the archive is needed or trusted.
-        filter: (entryPath, entry) => {
-          const normalized = entryPath.replace(/^\.\//, '');
-          const keep = (normalized === spec.directoryName || normalized === prefix || normalized.startsWith(prefix)) && !normalized.includes('..');
-          if (keep && 'type' in entry && entry.type === 'File') entries++;
-          return keep;
-        },
-      }),
-    );
+    await pipeline(fs.createReadStream(archive, { highWaterMark: 1 << 20 }), counter, parser);
   } catch (error) {
     await fs.promises.rm(temporary, { recursive: true, force: true });
     const reason = error instanceof Error ? error.message : String(error);
@@ -56,6 +62,13 @@ export async function extractToTemporary(archive: string, destination: string, s
       file: archive,
       cause: error,
     });
+  }
+  const entries = contents.size;
+  try {
+    for (const [base, chunks] of contents) await fs.promises.writeFile(path.join(dataDir, base), chunks);
+  } catch (error) {
+    await fs.promises.rm(temporary, { recursive: true, force: true });
+    throw error;
   }
   if (entries === 0) {
     await fs.promises.rm(temporary, { recursive: true, force: true });
