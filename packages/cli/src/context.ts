@@ -50,9 +50,9 @@ export async function useBackend(name: BackendName, output: Output): Promise<str
   return choice.backend;
 }
 
-export async function loadData(dir: string | undefined, output: Output): Promise<Dataset> {
+export async function loadData(dir: string | undefined, output: Output, verify = true): Promise<Dataset> {
   const started = performance.now();
-  const data = await loadCifar10({ dir, progress: output.progressMode });
+  const data = await loadCifar10({ dir, verify, progress: output.progressMode });
   output.info(`data: CIFAR-10 from ${data.source} (${data.train.count} train, ${data.test.count} test images, ${((performance.now() - started) / 1000).toFixed(2)} s)`);
   return data;
 }

@@ -18,6 +18,7 @@ against the no-TTA baseline of the same model.
 Data and model
   --data DIR            CIFAR-10 binary directory (cifar-10-batches-bin) or .tar.gz;
                         default: $TTA_DATA_DIR, then the cache, then download
+  --no-verify           accept data that is not the official CIFAR-10 (skip MD5 and count checks)
   --model DIR           evaluate a saved TensorFlow.js layers model instead of training
   --epochs N            training epochs (default 3)
   --batch-size N        training batch size (default 128)
@@ -56,6 +57,7 @@ Examples
 
 const FLAGS = {
   data: { type: 'string' },
+  'no-verify': { type: 'boolean' },
   model: { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -82,6 +84,7 @@ const FLAGS = {
 
 export interface EvalConfig {
   data?: string;
+  verify: boolean;
   modelDir?: string;
   epochs: number;
   batchSize: number;
@@ -128,6 +131,7 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
   if (modelDir && f.repeats !== undefined && f.repeats !== '1') throw new UserError('--repeats trains several models; it cannot be used with --model');
   return {
     data: checkDir('data', f.data),
+    verify: !f['no-verify'],
     modelDir,
     epochs: integerFlag('epochs', f.epochs, { min: 1, max: 1000 }) ?? 3,
     batchSize: integerFlag('batch-size', f['batch-size'], { min: 1, max: 65536 }) ?? 128,
@@ -164,7 +168,7 @@ export async function runEval(argv: readonly string[]): Promise<number> {
 
 async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal): Promise<number> {
   const backend = await useBackend(config.backend, output);
-  const data = await loadData(config.data, output);
+  const data = await loadData(config.data, output, config.verify);
   const train = limit(data.train, config.trainLimit, true, config.seed);
   const test = limit(data.test, config.testLimit, false, config.seed);
   const perRun: PolicyRun[][] = config.policies.map(() => []);

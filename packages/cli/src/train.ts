@@ -11,6 +11,7 @@ A cached model trained with the same options and data is reused unless --no-cach
 
   --out DIR             where to save the model (written atomically)
   --data DIR            CIFAR-10 binary directory or .tar.gz (default: $TTA_DATA_DIR, cache, download)
+  --no-verify           accept data that is not the official CIFAR-10
   --epochs N            default 3
   --batch-size N        default 128
   --train-limit N       train on N training images (stratified)
@@ -30,6 +31,7 @@ Example
 const FLAGS = {
   out: { type: 'string' },
   data: { type: 'string' },
+  'no-verify': { type: 'boolean' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   'train-limit': { type: 'string' },
@@ -62,7 +64,7 @@ export async function runTrain(argv: readonly string[]): Promise<number> {
   const interrupt = interruptSignal(output);
   try {
     const backend = await useBackend(backendName, output);
-    const data = await loadData(checkDir('data', f.data), output);
+    const data = await loadData(checkDir('data', f.data), output, !f['no-verify']);
     const train = limit(data.train, trainLimit, true, seed);
     const trainOptions = { epochs, batchSize, seed, augment: f.augment ? { flip: true, shift: Math.round(shift ?? 2) } : (false as const) };
     const handle = await obtainModel(

@@ -17,6 +17,7 @@ most accurate (ties: fewest forward passes), then reports that policy once on th
 test set and saves it for 'tta eval --policy-file'.
 
   --data DIR              CIFAR-10 directory or .tar.gz (default: $TTA_DATA_DIR, cache, download)
+  --no-verify             accept data that is not the official CIFAR-10
   --model DIR             tune for a saved model instead of training one
   --validation N          validation images held out, stratified (default 5000)
   --epochs N              default 3
@@ -44,6 +45,7 @@ Example
 
 const FLAGS = {
   data: { type: 'string' },
+  'no-verify': { type: 'boolean' },
   model: { type: 'string' },
   validation: { type: 'string' },
   epochs: { type: 'string' },
@@ -98,7 +100,7 @@ export async function runTune(argv: readonly string[]): Promise<number> {
   const interrupt = interruptSignal(output);
   try {
     const backend = await useBackend(backendName, output);
-    const data = await loadData(checkDir('data', f.data), output);
+    const data = await loadData(checkDir('data', f.data), output, !f['no-verify']);
     if (validationCount >= data.train.count) throw new UserError(`--validation ${validationCount} leaves no training images (there are ${data.train.count})`);
     const { train: rest, validation } = trainValidationSplit(data.train, { validation: validationCount, seed });
     const train = limit(rest, trainLimit, true, seed);
