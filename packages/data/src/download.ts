@@ -73,7 +73,8 @@ function get(url: string, timeoutMs: number, redirects = 0): Promise<http.Incomi
       resolve(response);
     });
     request.setTimeout(timeoutMs, () => request.destroy(new Error(`no response for ${timeoutMs} ms`)));
-    request.on('error', (error) => reject(new AttemptError(error.message, true)));
+    // A host name that does not resolve means offline or a typo; retrying only delays the answer.
+    request.on('error', (error: NodeJS.ErrnoException) => reject(new AttemptError(error.message, error.code !== 'ENOTFOUND')));
   });
 }
 

@@ -145,6 +145,15 @@ describe('downloading when nothing is found', () => {
 });
 
 describe('downloadFile', () => {
+  it('does not retry a host name that does not resolve', async () => {
+    const error = await failure(downloadFile({ url: 'http://tta-data-test.invalid/x.tar.gz', destination: path.join(root, 'x.tar.gz'), retries: 3, retryDelayMs: 10, progress: 'quiet' }));
+    expect(error.code).toBe('TTA_DATA_DOWNLOAD_FAILED');
+    expect(error.message).toMatch(/^Downloading http:\/\/tta-data-test.invalid\/x.tar.gz failed \(attempt 1: getaddrinfo \w+ tta-data-test.invalid/);
+    // ENOTFOUND is final; a resolver that is only temporarily unavailable (EAI_AGAIN) is worth retrying.
+    if (error.message.includes('ENOTFOUND')) expect(error.message).not.toContain('attempt 2');
+    else expect(error.message).toContain('attempt 4');
+  });
+
   it('checks the MD5 when given one, and leaves no file when it is wrong', async () => {
     const destination = path.join(root, 'out', 'archive.tar.gz');
     await expect(downloadFile({ url, destination, md5: '0'.repeat(32), retries: 1, retryDelayMs: 1, progress: 'quiet' })).rejects.toThrow(/attempt 2: wrong MD5: expected 0{32}, actual [0-9a-f]{32}/);
