@@ -48,12 +48,12 @@ describe('bootstrapLiftInterval', () => {
     };
     const [b1, t1] = make(300);
     const lift = (mean([...t1]) - mean([...b1]));
-    const [lo, hi] = bootstrapLiftInterval(b1, t1, { seed: 4 });
+    const [lo, hi] = bootstrapLiftInterval(b1, t1, { seed: 4, resamples: 500 });
     expect(lo).toBeLessThanOrEqual(lift);
     expect(hi).toBeGreaterThanOrEqual(lift);
-    expect(bootstrapLiftInterval(b1, t1, { seed: 4 })).toEqual([lo, hi]);
+    expect(bootstrapLiftInterval(b1, t1, { seed: 4, resamples: 500 })).toEqual([lo, hi]);
     const [b2, t2] = make(3000);
-    const [lo2, hi2] = bootstrapLiftInterval(b2, t2, { seed: 4 });
+    const [lo2, hi2] = bootstrapLiftInterval(b2, t2, { seed: 4, resamples: 500 });
     expect(hi2 - lo2).toBeLessThan(hi - lo);
     // The normal approximation: sd of the mean difference ~ sqrt(p(1-p)/n) for p = 1/15 here.
     const sd = Math.sqrt(lift * (1 - lift) / 3000);
