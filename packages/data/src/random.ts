@@ -7,8 +7,9 @@ import { invalidParameterError } from '@tta/native';
  */
 export function seededRandom(seed: number): () => number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw invalidParameterError('seed', 'a safe integer', seed);
-  // Mix the high bits in so seeds that differ only above bit 31 still differ.
-  let state = (seed ^ Math.floor(seed / 2 ** 32)) | 0;
+  // Seeds below 2^32 are used as they are; higher bits (and the sign) are
+  // mixed in so seeds that differ only there still give different sequences.
+  let state = (seed ^ Math.imul(Math.floor(seed / 2 ** 32), 0x9e3779b9)) | 0;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
     let t = state;

@@ -64,7 +64,9 @@ describe('seededRandom', () => {
     expect(mean).toBeLessThan(0.55);
     // Pinned so every package (and every version) shuffles the same way for a seed.
     expect(seededRandom(1)()).toBeCloseTo(0.6270739405881613, 12);
-    expect(Array.from({ length: 3 }, seededRandom(2 ** 40))).not.toEqual(Array.from({ length: 3 }, seededRandom(0)));
+    for (const [x, y] of [[2 ** 40, 0], [-1, 0], [-1, 2 ** 32 - 1], [2 ** 52 + 1, 1]] as const) {
+      expect(Array.from({ length: 3 }, seededRandom(x))).not.toEqual(Array.from({ length: 3 }, seededRandom(y)));
+    }
     expect(() => seededRandom(1.5)).toThrow('Expected a safe integer for seed but received 1.5 of type number');
   });
   it('shuffles into a permutation', () => {
