@@ -4,6 +4,7 @@
 #include "augment.h"
 #include "common.h"
 #include "soft_vote.h"
+#include "tfjs_kernels.h"
 
 namespace {
 
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softVote", Napi::Function::New(env, tta::SoftVote, "softVote"));
   exports.Set("softVoteAsync", Napi::Function::New(env, tta::SoftVoteAsync, "softVoteAsync"));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads, "hardwareThreads"));
+  exports.Set("tfjs", tta::TfjsKernels(env));
   return exports;
 }
 

@@ -1,0 +1,23 @@
+import { binding } from '../binding';
+
+/** The addon's TensorFlow.js kernel entry points (src/tfjs_kernels.cc); kernels.ts checks dtypes and shapes first. */
+export interface TfjsAddon {
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, threads: number): void;
+  backendInfo(): { gemm: 'openblas' | 'portable'; threads: number; blasThreads: number; blasConfig: string };
+  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dims: Int32Array, dw: Float32Array, threads: number): void;
+  pool2d(x: Float32Array, kind: number, dims: Int32Array, out: Float32Array, threads: number): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
+  avgPoolGrad(dy: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
+  matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
+    epsilon: number, channels: number, out: Float32Array, threads: number): void;
+  binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, outShape: Int32Array, out: Float32Array, threads: number): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number, threads: number): void;
+  reduce(op: number, x: Float32Array, shape: Int32Array, reduced: Int32Array, out: Float32Array, threads: number): void;
+  softmax(logits: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
+}
+
+export const addon: TfjsAddon = (binding as unknown as { tfjs: TfjsAddon }).tfjs;
+export const defaultThreads: number = binding.hardwareThreads();

@@ -1,0 +1,59 @@
+/**
+ * `import '@tta/native/tfjs'` registers the TensorFlow.js backend `native`: the cpu
+ * backend's tensor storage and kernels, with the heavy kernels (convolutions, matrix
+ * products, pooling, batch norm, elementwise ops, reductions, softmax) replaced by the
+ * addon's multi-threaded C++ on OpenBLAS.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { addon } from './addon';
+import { kernelThreads, nativeKernels, withFallback } from './kernels';
+
+export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS } from './kernels';
+
+export const BACKEND_NAME = 'native';
+/** Above wasm (2) and cpu (1), below tfjs-node (3). */
+export const BACKEND_PRIORITY = 2.5;
+
+/** The cpu backend under another name: the native kernels are registered for it. */
+export class NativeBackend extends MathBackendCPU {}
+
+export interface BackendInfo {
+  /** Which GEMM the addon was built with. */
+  gemm: 'openblas' | 'portable';
+  /** Threads used by the native kernels (the shared pool; BLAS itself runs single-threaded per block). */
+  threads: number;
+  /** OpenBLAS's own thread count (1: our pool parallelises), 0 without OpenBLAS. */
+  blasThreads: number;
+  blasConfig: string;
+}
+
+export function backendInfo(): BackendInfo {
+  const info = addon.backendInfo();
+  return { ...info, threads: kernelThreads };
+}
+
+/**
+ * Row-major single-precision c = op(a) op(b) on the native GEMM (for ceilings in benchmarks).
+ * a is m x k (k x m when transA), b is k x n (n x k when transB), c is m x n.
+ */
+export function sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number,
+  options: { transA?: boolean; transB?: boolean; threads?: number } = {}): Float32Array {
+  addon.sgemm(options.transA === true, options.transB === true, m, n, k, a, b, c, options.threads ?? kernelThreads);
+  return c;
+}
+
+function register(): void {
+  if (tf.findBackendFactory(BACKEND_NAME) != null) return;
+  tf.registerBackend(BACKEND_NAME, () => new NativeBackend(), BACKEND_PRIORITY);
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    const native = nativeKernels[config.kernelName];
+    tf.registerKernel({
+      ...config,
+      backendName: BACKEND_NAME,
+      kernelFunc: native == null ? config.kernelFunc : withFallback(native, config.kernelFunc),
+    });
+  }
+}
+
+register();

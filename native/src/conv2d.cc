@@ -1,0 +1,262 @@
+#include "conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common.h"
+#include "gemm.h"
+
+namespace tta {
+
+namespace {
+
+struct ConvGeometry {
+  size_t n, h, w, c, fh, fw, outC, sh, sw;
+  ptrdiff_t padTop, padLeft;
+  size_t outH, outW;
+  size_t xSize, filterSize, ySize, colWidth, pixelsPerImage;
+
+  // 1x1 kernels with stride 1 and no padding read the input as the column matrix.
+  bool Pointwise() const { return fh == 1 && fw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outH == h && outW == w; }
+};
+
+ConvGeometry ParseGeometry(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  auto dims = TypedArrayArg<int32_t>(value, napi_int32_array, "dims");
+  if (dims.length != 13) throw Napi::RangeError::New(env, "native: conv2d dims must hold 13 integers");
+  const int32_t* d = dims.data;
+  for (int i = 0; i < 13; ++i) {
+    if (i == 9 || i == 10) continue;
+    const bool mayBeZero = i == 0 || i == 3 || i == 6 || i == 11 || i == 12 || i == 1 || i == 2;
+    if (d[i] < (mayBeZero ? 0 : 1)) throw Napi::RangeError::New(env, "native: conv2d dims out of range");
+  }
+  ConvGeometry g{};
+  g.n = d[0]; g.h = d[1]; g.w = d[2]; g.c = d[3]; g.fh = d[4]; g.fw = d[5]; g.outC = d[6];
+  g.sh = d[7]; g.sw = d[8]; g.padTop = d[9]; g.padLeft = d[10]; g.outH = d[11]; g.outW = d[12];
+  if (!CheckedProduct({g.n, g.h, g.w, g.c}, &g.xSize) || !CheckedProduct({g.fh, g.fw, g.c, g.outC}, &g.filterSize) ||
+      !CheckedProduct({g.n, g.outH, g.outW, g.outC}, &g.ySize) || !CheckedProduct({g.fh, g.fw, g.c}, &g.colWidth) ||
+      !CheckedProduct({g.outH, g.outW}, &g.pixelsPerImage)) {
+    throw Napi::RangeError::New(env, "native: conv2d sizes overflow");
+  }
+  return g;
+}
+
+void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* name) {
+  if (actual != expected) {
+    throw Napi::RangeError::New(env, std::string("native: conv2d ") + name + " has " + std::to_string(actual) +
+                                         " elements, expected " + std::to_string(expected));
+  }
+}
+
+// Images per block: enough rows for an efficient GEMM, few enough for the cache.
+size_t ImagesPerBlock(const ConvGeometry& g) {
+  const size_t targetRows = 2048;
+  return std::max<size_t>(1, targetRows / std::max<size_t>(1, g.pixelsPerImage));
+}
+
+// Column matrix for images [b0, b1): row (b, oy, ox), columns (ky, kx, ci), zero padding.
+void Im2col(const ConvGeometry& g, const float* x, size_t b0, size_t b1, float* col) {
+  const size_t rowWidth = g.colWidth;
+  const size_t kxBytes = g.c * sizeof(float);
+  for (size_t b = b0; b < b1; ++b) {
+    const float* image = x + b * g.h * g.w * g.c;
+    for (size_t oy = 0; oy < g.outH; ++oy) {
+      for (size_t ox = 0; ox < g.outW; ++ox) {
+        float* row = col + (((b - b0) * g.outH + oy) * g.outW + ox) * rowWidth;
+        const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.sh) - g.padTop;
+        const ptrdiff_t ix0 = static_cast<ptrdiff_t>(ox * g.sw) - g.padLeft;
+        for (size_t ky = 0; ky < g.fh; ++ky) {
+          const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(ky);
+          float* dst = row + ky * g.fw * g.c;
+          if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h)) {
+            std::memset(dst, 0, g.fw * kxBytes);
+            continue;
+          }
+          const float* src = image + static_cast<size_t>(iy) * g.w * g.c;
+          if (ix0 >= 0 && ix0 + static_cast<ptrdiff_t>(g.fw) <= static_cast<ptrdiff_t>(g.w)) {
+            std::memcpy(dst, src + static_cast<size_t>(ix0) * g.c, g.fw * kxBytes);
+            continue;
+          }
+          for (size_t kx = 0; kx < g.fw; ++kx) {
+            const ptrdiff_t ix = ix0 + static_cast<ptrdiff_t>(kx);
+            if (ix < 0 || ix >= static_cast<ptrdiff_t>(g.w)) {
+              std::memset(dst + kx * g.c, 0, kxBytes);
+            } else {
+              std::memcpy(dst + kx * g.c, src + static_cast<size_t>(ix) * g.c, kxBytes);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Adds the column matrix of images [b0, b1) back into dx (the adjoint of Im2col).
+void Col2imAdd(const ConvGeometry& g, const float* col, size_t b0, size_t b1, float* dx) {
+  for (size_t b = b0; b < b1; ++b) {
+    float* image = dx + b * g.h * g.w * g.c;
+    for (size_t oy = 0; oy < g.outH; ++oy) {
+      for (size_t ox = 0; ox < g.outW; ++ox) {
+        const float* row = col + (((b - b0) * g.outH + oy) * g.outW + ox) * g.colWidth;
+        const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.sh) - g.padTop;
+        const ptrdiff_t ix0 = static_cast<ptrdiff_t>(ox * g.sw) - g.padLeft;
+        for (size_t ky = 0; ky < g.fh; ++ky) {
+          const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(ky);
+          if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h)) continue;
+          for (size_t kx = 0; kx < g.fw; ++kx) {
+            const ptrdiff_t ix = ix0 + static_cast<ptrdiff_t>(kx);
+            if (ix < 0 || ix >= static_cast<ptrdiff_t>(g.w)) continue;
+            float* __restrict dst = image + (static_cast<size_t>(iy) * g.w + static_cast<size_t>(ix)) * g.c;
+            const float* __restrict src = row + (ky * g.fw + kx) * g.c;
+            for (size_t ci = 0; ci < g.c; ++ci) dst[ci] += src[ci];
+          }
+        }
+      }
+    }
+  }
+}
+
+thread_local std::vector<float> tColumns;
+
+float* Columns(size_t size) {
+  if (tColumns.size() < size) tColumns.resize(size);
+  return tColumns.data();
+}
+
+}  // namespace
+
+Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 7) throw Napi::TypeError::New(env, "native: conv2d expects 7 arguments");
+  auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
+  auto filter = TypedArrayArg<float>(info[1], napi_float32_array, "filter");
+  Span<float> bias;
+  if (!info[2].IsNull()) bias = TypedArrayArg<float>(info[2], napi_float32_array, "bias");
+  const int activation = static_cast<int>(IntegerArg(info[3], 0, 2, "activation"));
+  const ConvGeometry g = ParseGeometry(info[4]);
+  auto y = TypedArrayArg<float>(info[5], napi_float32_array, "out");
+  const unsigned threads = static_cast<unsigned>(IntegerArg(info[6], 1, 1024, "threads"));
+  ExpectLength(env, x.length, g.xSize, "x");
+  ExpectLength(env, filter.length, g.filterSize, "filter");
+  ExpectLength(env, y.length, g.ySize, "out");
+  if (bias.data != nullptr) ExpectLength(env, bias.length, g.outC, "bias");
+  if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4)) throw Napi::RangeError::New(env, "native: conv2d out overlaps x");
+  if (g.ySize == 0) return env.Undefined();
+
+  const size_t perBlock = ImagesPerBlock(g);
+  const size_t blocks = (g.n + perBlock - 1) / perBlock;
+  const float* biasData = bias.data;
+  ParallelFor(blocks, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
+    for (size_t blk = begin; blk < end; ++blk) {
+      const size_t b0 = blk * perBlock, b1 = std::min(g.n, b0 + perBlock);
+      const size_t rows = (b1 - b0) * g.pixelsPerImage;
+      float* out = y.data + b0 * g.pixelsPerImage * g.outC;
+      const float* col;
+      if (g.Pointwise()) {
+        col = x.data + b0 * g.pixelsPerImage * g.c;
+      } else {
+        float* buffer = Columns(rows * g.colWidth);
+        Im2col(g, x.data, b0, b1, buffer);
+        col = buffer;
+      }
+      SgemmSerial(false, false, rows, g.outC, g.colWidth, col, g.colWidth, filter.data, g.outC, false, out, g.outC);
+      if (biasData == nullptr && activation == 0) continue;
+      for (size_t r = 0; r < rows; ++r) {
+        float* __restrict o = out + r * g.outC;
+        if (biasData != nullptr)
+          for (size_t k = 0; k < g.outC; ++k) o[k] += biasData[k];
+        if (activation == 1) {
+          for (size_t k = 0; k < g.outC; ++k) o[k] = o[k] < 0.0f ? 0.0f : o[k];
+        } else if (activation == 2) {
+          for (size_t k = 0; k < g.outC; ++k) o[k] = o[k] < 0.0f ? 0.0f : (o[k] > 6.0f ? 6.0f : o[k]);
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5) throw Napi::TypeError::New(env, "native: conv2dBackpropInput expects 5 arguments");
+  auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
+  auto filter = TypedArrayArg<float>(info[1], napi_float32_array, "filter");
+  const ConvGeometry g = ParseGeometry(info[2]);
+  auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
+  const unsigned threads = static_cast<unsigned>(IntegerArg(info[4], 1, 1024, "threads"));
+  ExpectLength(env, dy.length, g.ySize, "dy");
+  ExpectLength(env, filter.length, g.filterSize, "filter");
+  ExpectLength(env, dx.length, g.xSize, "dx");
+  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4)) throw Napi::RangeError::New(env, "native: conv2d dx overlaps dy");
+  if (g.xSize == 0) return env.Undefined();
+
+  const size_t perBlock = ImagesPerBlock(g);
+  const size_t blocks = (g.n + perBlock - 1) / perBlock;
+  ParallelFor(blocks, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
+    for (size_t blk = begin; blk < end; ++blk) {
+      const size_t b0 = blk * perBlock, b1 = std::min(g.n, b0 + perBlock);
+      const size_t rows = (b1 - b0) * g.pixelsPerImage;
+      const float* dyBlock = dy.data + b0 * g.pixelsPerImage * g.outC;
+      float* dxBlock = dx.data + b0 * g.h * g.w * g.c;
+      if (g.Pointwise()) {
+        SgemmSerial(false, true, rows, g.c, g.outC, dyBlock, g.outC, filter.data, g.outC, false, dxBlock, g.c);
+        continue;
+      }
+      float* col = Columns(rows * g.colWidth);
+      SgemmSerial(false, true, rows, g.colWidth, g.outC, dyBlock, g.outC, filter.data, g.outC, false, col, g.colWidth);
+      std::memset(dxBlock, 0, (b1 - b0) * g.h * g.w * g.c * sizeof(float));
+      Col2imAdd(g, col, b0, b1, dx.data);
+    }
+  });
+  return env.Undefined();
+}
+
+Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5) throw Napi::TypeError::New(env, "native: conv2dBackpropFilter expects 5 arguments");
+  auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
+  auto dy = TypedArrayArg<float>(info[1], napi_float32_array, "dy");
+  const ConvGeometry g = ParseGeometry(info[2]);
+  auto dw = TypedArrayArg<float>(info[3], napi_float32_array, "dw");
+  const unsigned threads = static_cast<unsigned>(IntegerArg(info[4], 1, 1024, "threads"));
+  ExpectLength(env, x.length, g.xSize, "x");
+  ExpectLength(env, dy.length, g.ySize, "dy");
+  ExpectLength(env, dw.length, g.filterSize, "dw");
+  if (g.filterSize == 0) return env.Undefined();
+  std::memset(dw.data, 0, g.filterSize * sizeof(float));
+  if (g.ySize == 0) return env.Undefined();
+
+  const size_t perBlock = ImagesPerBlock(g);
+  const size_t blocks = (g.n + perBlock - 1) / perBlock;
+  const unsigned slots = std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), static_cast<unsigned>(blocks));
+  // One partial filter gradient per slot, summed at the end: the blocks all write dw.
+  std::vector<std::vector<float>> partial(slots);
+  ParallelFor(slots, slots, [&](size_t s0, size_t s1) {
+    for (size_t s = s0; s < s1; ++s) {
+      std::vector<float>& acc = partial[s];
+      acc.assign(g.filterSize, 0.0f);
+      const size_t blk0 = blocks * s / slots, blk1 = blocks * (s + 1) / slots;
+      for (size_t blk = blk0; blk < blk1; ++blk) {
+        const size_t b0 = blk * perBlock, b1 = std::min(g.n, b0 + perBlock);
+        const size_t rows = (b1 - b0) * g.pixelsPerImage;
+        const float* col;
+        if (g.Pointwise()) {
+          col = x.data + b0 * g.pixelsPerImage * g.c;
+        } else {
+          float* buffer = Columns(rows * g.colWidth);
+          Im2col(g, x.data, b0, b1, buffer);
+          col = buffer;
+        }
+        SgemmSerial(true, false, g.colWidth, g.outC, rows, col, g.colWidth, dy.data + b0 * g.pixelsPerImage * g.outC,
+                    g.outC, true, acc.data(), g.outC);
+      }
+    }
+  });
+  for (const auto& acc : partial) {
+    for (size_t i = 0; i < g.filterSize; ++i) dw.data[i] += acc[i];
+  }
+  return env.Undefined();
+}
+
+}  // namespace tta

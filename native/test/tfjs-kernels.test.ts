@@ -1,0 +1,278 @@
+// Every native kernel against the cpu backend's, on random shapes and attributes.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// The tfjs-core bundle registers no gradients; tfjs-layers' bundle registers them all.
+import '@tensorflow/tfjs-layers';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, backendInfo, nativeKernels, sgemm } from '../lib/tfjs';
+import { randomInt, rng } from './helpers';
+
+const random = rng(20261128);
+
+function randomTensor(shape: number[], lo = -2, hi = 2): tf.Tensor {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = lo + (hi - lo) * random();
+  return tf.tensor(values, shape, 'float32');
+}
+
+/**
+ * Relative error within 1e-4, measured against max(|expected|, 10% of the tensor's largest
+ * magnitude): float32 sums summed in another order differ by a few ulps of their terms, which
+ * is unbounded relative to a result that cancels to near zero. NaN and infinities must match.
+ */
+function expectClose(actual: tf.Tensor, expected: tf.Tensor, label: string): void {
+  expect(actual.shape).toEqual(expected.shape);
+  expect(actual.dtype).toBe(expected.dtype);
+  const a = actual.dataSync(), e = expected.dataSync();
+  let scale = 0;
+  for (let i = 0; i < e.length; i++) if (Number.isFinite(e[i]!)) scale = Math.max(scale, Math.abs(e[i]!));
+  for (let i = 0; i < e.length; i++) {
+    const x = a[i]!, y = e[i]!;
+    if (Number.isNaN(y) || !Number.isFinite(y)) {
+      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) throw new Error(`${label}: element ${i} is ${x}, expected ${y}`);
+      continue;
+    }
+    if (Math.abs(x - y) > 1e-4 * Math.max(Math.abs(y), scale * 0.1, 1e-6)) {
+      throw new Error(`${label}: element ${i} is ${x}, expected ${y} (scale ${scale})`);
+    }
+  }
+}
+
+/** Runs fn on both backends from the same input values; the native result must use the native kernel. */
+function compare(label: string, inputs: tf.Tensor[], fn: (...xs: tf.Tensor[]) => tf.Tensor): void {
+  const values = inputs.map((t) => ({ data: t.dataSync().slice(), shape: t.shape, dtype: t.dtype }));
+  const run = (backend: string): tf.Tensor => {
+    tf.setBackend(backend);
+    const xs = values.map((v) => tf.tensor(v.data, v.shape, v.dtype));
+    const out = tf.tidy(() => fn(...xs));
+    const copy = tf.tensor(out.dataSync().slice(), out.shape, out.dtype);
+    tf.dispose([...xs, out]);
+    return copy;
+  };
+  const expected = run('cpu');
+  const actual = run('native');
+  try {
+    expectClose(actual, expected, label);
+  } finally {
+    tf.dispose([actual, expected]);
+  }
+}
+
+const before = { tensors: 0 };
+beforeAll(() => {
+  tf.setBackend('native');
+  before.tensors = tf.memory().numTensors;
+});
+afterAll(() => {
+  expect(tf.memory().numTensors).toBe(before.tensors);
+});
+
+describe('registration', () => {
+  it('registers a native backend that overrides the listed kernels and inherits the rest', () => {
+    expect(tf.findBackendFactory('native')).not.toBeNull();
+    const native = tf.getKernelsForBackend('native').map((k) => k.kernelName);
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
+    expect(new Set(native)).toEqual(new Set(cpu));
+    for (const name of Object.keys(nativeKernels)) expect(native).toContain(name);
+    for (const name of [...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS]) expect(nativeKernels[name]).toBeDefined();
+  });
+
+  it('reports the GEMM and thread count', () => {
+    const info = backendInfo();
+    expect(['openblas', 'portable']).toContain(info.gemm);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sgemm computes op(a) op(b) and rejects mismatched lengths', () => {
+    const m = 5, n = 7, k = 3;
+    const a = Float32Array.from({ length: m * k }, () => random() - 0.5);
+    const b = Float32Array.from({ length: k * n }, () => random() - 0.5);
+    const c = sgemm(a, b, new Float32Array(m * n), m, n, k);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p]! * b[p * n + j]!;
+      expect(c[i * n + j]).toBeCloseTo(s, 5);
+    }
+    expect(() => sgemm(a, b, new Float32Array(m * n - 1), m, n, k)).toThrow(/lengths/);
+  });
+});
+
+describe('convolutions', () => {
+  const cases: Array<{ x: number[]; f: number[]; strides: number | [number, number]; pad: 'same' | 'valid' | number }> = [
+    { x: [2, 8, 8, 3], f: [3, 3, 3, 4], strides: 1, pad: 'same' },
+    { x: [3, 7, 9, 2], f: [3, 3, 2, 5], strides: 2, pad: 'same' },
+    { x: [1, 9, 7, 4], f: [2, 3, 4, 3], strides: [2, 1], pad: 'valid' },
+    { x: [2, 6, 6, 5], f: [1, 1, 5, 6], strides: 1, pad: 'valid' },
+    { x: [2, 5, 5, 1], f: [5, 5, 1, 2], strides: 1, pad: 1 },
+    { x: [1, 1, 1, 1], f: [1, 1, 1, 1], strides: 1, pad: 'same' },
+    { x: [0, 4, 4, 2], f: [3, 3, 2, 2], strides: 1, pad: 'same' },
+  ];
+  for (let i = 0; i < 4; i++) {
+    const c = randomInt(random, 1, 6);
+    cases.push({ x: [randomInt(random, 1, 4), randomInt(random, 3, 12), randomInt(random, 3, 12), c], f: [randomInt(random, 1, 3), randomInt(random, 1, 3), c, randomInt(random, 1, 7)],
+      strides: [randomInt(random, 1, 3), randomInt(random, 1, 3)], pad: random() < 0.5 ? 'same' : 'valid' });
+  }
+  it.each(cases)('Conv2D, backprop input and filter, fused bias/relu: %j', ({ x, f, strides, pad }) => {
+    const xs = randomTensor(x), fs = randomTensor(f);
+    compare('conv2d', [xs, fs], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad));
+    const bias = randomTensor([f[3]!]);
+    for (const activation of ['linear', 'relu', 'relu6', 'elu'] as const) {
+      compare(`fused ${activation}`, [xs, fs, bias], (a, b, c) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides, pad, bias: c, activation }));
+    }
+    const y = tf.tidy(() => tf.conv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, strides, pad));
+    const dy = randomTensor(y.shape);
+    compare('backprop input', [dy, fs], (d, b) => tf.conv2dTranspose(d as tf.Tensor4D, b as tf.Tensor4D, x as [number, number, number, number], strides, pad));
+    compare('backprop filter', [xs, dy], (a, d) => tf.grad((w: tf.Tensor) => tf.mul(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, strides, pad), d))(tf.zeros(f)));
+    tf.dispose([xs, fs, bias, y, dy]);
+  });
+
+  it('falls back to the cpu kernel for dilation and NCHW', () => {
+    const xs = randomTensor([1, 9, 9, 2]), fs = randomTensor([3, 3, 2, 2]);
+    compare('dilated', [xs, fs], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+    tf.dispose([xs, fs]);
+  });
+});
+
+describe('pooling', () => {
+  const cases: Array<{ x: number[]; size: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' }> = [
+    { x: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' },
+    { x: [1, 7, 9, 4], size: 3, strides: 2, pad: 'same' },
+    { x: [3, 5, 6, 2], size: [2, 3], strides: [1, 2], pad: 'same' },
+    { x: [1, 1, 1, 1], size: 1, strides: 1, pad: 'valid' },
+    { x: [2, 6, 6, 1], size: 3, strides: 1, pad: 'same' },
+  ];
+  it.each(cases)('MaxPool, AvgPool and their gradients: %j', ({ x, size, strides, pad }) => {
+    const xs = randomTensor(x);
+    compare('maxPool', [xs], (a) => tf.maxPool(a as tf.Tensor4D, size, strides, pad));
+    compare('avgPool', [xs], (a) => tf.avgPool(a as tf.Tensor4D, size, strides, pad));
+    const y = tf.tidy(() => tf.maxPool(xs as tf.Tensor4D, size, strides, pad));
+    const dy = randomTensor(y.shape);
+    compare('maxPoolGrad', [xs, dy], (a, d) => tf.grad((v: tf.Tensor) => tf.mul(tf.maxPool(v as tf.Tensor4D, size, strides, pad), d))(a));
+    compare('avgPoolGrad', [xs, dy], (a, d) => tf.grad((v: tf.Tensor) => tf.mul(tf.avgPool(v as tf.Tensor4D, size, strides, pad), d))(a));
+    tf.dispose([xs, y, dy]);
+  });
+
+  it('max pooling picks the first of tied maxima and ignores NaN', () => {
+    const xs = tf.tensor4d([1, 1, 1, 1, NaN, 2, 2, 0, 5, 5, 5, 5, 3, NaN, 3, 3], [1, 4, 4, 1]);
+    const dy = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+    compare('ties', [xs, dy], (a, d) => tf.grad((v: tf.Tensor) => tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid'), d))(a));
+    compare('nan', [xs], (a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'));
+    tf.dispose([xs, dy]);
+  });
+});
+
+describe('matrix products', () => {
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[4, 6], [6, 5], false, false],
+    [[6, 4], [6, 5], true, false],
+    [[4, 6], [5, 6], false, true],
+    [[6, 4], [5, 6], true, true],
+    [[3, 4, 6], [3, 6, 2], false, false],
+    [[3, 4, 6], [6, 2], false, false],
+    [[4, 6], [3, 6, 2], false, false],
+    [[2, 3, 4, 6], [1, 1, 6, 2], false, false],
+    [[1, 1], [1, 1], false, false],
+    [[0, 3], [3, 4], false, false],
+    [[130, 257], [257, 70], false, false],
+  ];
+  it.each(cases)('BatchMatMul and _FusedMatMul %j x %j (transpose %s %s)', (as, bs, ta, tb) => {
+    const a = randomTensor(as), b = randomTensor(bs);
+    compare('matMul', [a, b], (x, y) => tf.matMul(x, y, ta, tb));
+    if (as.length === 2 && bs.length === 2) {
+      const n = tb ? bs[0]! : bs[1]!;
+      const bias = randomTensor([n]);
+      for (const activation of ['linear', 'relu', 'relu6', 'sigmoid'] as const) {
+        compare(`fused ${activation}`, [a, b, bias], (x, y, z) => tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: z, activation }));
+      }
+      bias.dispose();
+    }
+    tf.dispose([a, b]);
+  });
+});
+
+describe('batch norm and softmax', () => {
+  it.each([[[4, 5, 6, 3]], [[7, 8]], [[2, 1]], [[5]]])('FusedBatchNorm %j with per-channel and scalar parameters', (shape) => {
+    const c = shape[shape.length - 1]!;
+    const x = randomTensor(shape), mean = randomTensor([c]), variance = randomTensor([c], 0.1, 2);
+    const offset = randomTensor([c]), scale = randomTensor([c]);
+    compare('batchNorm', [x, mean, variance, offset, scale], (a, m, v, o, s) => tf.batchNorm(a, m, v, o, s, 1e-3));
+    compare('batchNorm without offset/scale', [x, mean, variance], (a, m, v) => tf.batchNorm(a, m, v));
+    compare('batchNorm scalar mean', [x, variance], (a, v) => tf.batchNorm(a, tf.scalar(0.5), tf.mean(v), undefined, tf.scalar(2)));
+    tf.dispose([x, mean, variance, offset, scale]);
+  });
+
+  it.each([[[4, 10]], [[3, 2, 7]], [[1, 1]], [[5]]])('Softmax %j', (shape) => {
+    const x = randomTensor(shape, -20, 20);
+    compare('softmax', [x], (a) => tf.softmax(a));
+    tf.dispose(x);
+  });
+});
+
+describe('elementwise', () => {
+  const shapePairs: Array<[number[], number[]]> = [
+    [[4, 5], [4, 5]], [[4, 5], [5]], [[4, 5], [4, 1]], [[4, 1], [1, 5]], [[], [3, 2]], [[3, 2], []],
+    [[2, 3, 4, 5], [5]], [[2, 1, 4, 1], [3, 1, 5]], [[1], [1]], [[0, 3], [3]], [[2, 3, 1, 4, 1, 2, 1, 3], [1, 3, 3]],
+    [[64, 300], [64, 300]],
+  ];
+  for (const name of BINARY_OPS) {
+    it.each(shapePairs)(`${name} %j with %j`, (as, bs) => {
+      const a = randomTensor(as), b = name === 'RealDiv' ? randomTensor(bs, 0.5, 2) : randomTensor(bs);
+      const op = {
+        Add: tf.add, Sub: tf.sub, Multiply: tf.mul, RealDiv: tf.div, Maximum: tf.maximum, Minimum: tf.minimum, SquaredDifference: tf.squaredDifference,
+      }[name];
+      compare(name, [a, b], (x, y) => op(x, y));
+      tf.dispose([a, b]);
+    });
+  }
+
+  it('binary ops propagate NaN like Math.max/min and fall back for int32', () => {
+    const a = tf.tensor1d([NaN, 1, -Infinity, 3]), b = tf.tensor1d([1, NaN, 2, Infinity]);
+    for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.squaredDifference]) compare('nan', [a, b], (x, y) => op(x, y));
+    const i = tf.tensor1d([1, 2, 3], 'int32'), j = tf.tensor1d([4, 5, 6], 'int32');
+    compare('int32 add', [i, j], (x, y) => tf.add(x, y));
+    compare('int32 max', [i, j], (x, y) => tf.maximum(x, y));
+    tf.dispose([a, b, i, j]);
+  });
+
+  const unary: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+    Exp: tf.exp, Log: tf.log, Sqrt: tf.sqrt, Rsqrt: tf.rsqrt, Square: tf.square, Neg: tf.neg, Abs: tf.abs, Relu: tf.relu,
+    Relu6: tf.relu6, Sigmoid: tf.sigmoid, Tanh: tf.tanh, Reciprocal: tf.reciprocal, Step: (x) => tf.step(x, 0.3),
+    ClipByValue: (x) => tf.clipByValue(x, -0.5, 0.7),
+  };
+  it.each(UNARY_OPS.map((n) => [n]))('%s on random values, specials and empty tensors', (name) => {
+    const fn = unary[name]!;
+    const positive = ['Log', 'Sqrt', 'Rsqrt'].includes(name);
+    const x = randomTensor([3, 70, 5], positive ? 0.01 : -8, 8);
+    compare(name, [x], fn);
+    const specials = tf.tensor1d([0, -0, NaN, Infinity, -Infinity, 1e-30, -1e30, 6, 7]);
+    compare(`${name} specials`, [specials], fn);
+    const empty = tf.zeros([0, 4]);
+    compare(`${name} empty`, [empty], fn);
+    tf.dispose([x, specials, empty]);
+  });
+});
+
+describe('reductions', () => {
+  const cases: Array<[number[], number | number[] | null, boolean]> = [
+    [[4, 5, 6], 0, false], [[4, 5, 6], 1, true], [[4, 5, 6], 2, false], [[4, 5, 6], [0, 2], false], [[4, 5, 6], [0, 1], true],
+    [[4, 5, 6], null, false], [[4, 1, 6], [1], false], [[1], 0, false], [[128, 32, 3, 3], [0, 1, 2], false], [[7], [], false],
+    [[2, 3, 4, 5, 2], [1, 3], true], [[1000, 3], 0, false],
+  ];
+  for (const name of REDUCE_OPS) {
+    it.each(cases)(`${name} of %j over %j (keepDims %s)`, (shape, axis, keepDims) => {
+      const x = randomTensor(shape);
+      const op = { Sum: tf.sum, Mean: tf.mean, Max: tf.max, Min: tf.min }[name];
+      compare(name, [x], (a) => op(a, axis ?? undefined, keepDims));
+      tf.dispose(x);
+    });
+  }
+
+  it('Max and Min propagate NaN; empty tensors and int32 fall back', () => {
+    const x = tf.tensor2d([1, NaN, 3, 4, 5, 6], [2, 3]);
+    for (const op of [tf.max, tf.min, tf.sum, tf.mean]) compare('nan', [x], (a) => op(a, 1));
+    const e = tf.zeros([0, 3]);
+    for (const op of [tf.sum, tf.max]) compare('empty', [e], (a) => op(a, 1));
+    const i = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    compare('int sum', [i], (a) => tf.sum(a, 0));
+    tf.dispose([x, e, i]);
+  });
+});
