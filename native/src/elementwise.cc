@@ -1,6 +1,7 @@
 #include "elementwise.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -113,7 +114,54 @@ void RunUnary(const float* x, float* out, size_t size, float alpha, float beta, 
   });
 }
 
+// Writes the tiled block of axis d onward; later copies of each block are memcpys of the first.
+void TileAxis(size_t d, size_t rank, const size_t* shape, const size_t* reps, const size_t* inStride, const size_t* outBlock,
+              const float* x, float* out) {
+  const size_t n = shape[d];
+  if (d + 1 == rank) {
+    for (size_t r = 0; r < reps[d]; ++r) std::memcpy(out + r * n, x, n * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) TileAxis(d + 1, rank, shape, reps, inStride, outBlock, x + i * inStride[d], out + i * outBlock[d + 1]);
+  const size_t block = n * outBlock[d + 1];
+  for (size_t r = 1; r < reps[d]; ++r) std::memcpy(out + r * block, out, block * sizeof(float));
+}
+
 }  // namespace
+
+Napi::Value TileJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 4) throw Napi::TypeError::New(env, "native: tile expects 4 arguments");
+  auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
+  auto shapeArg = TypedArrayArg<int32_t>(info[1], napi_int32_array, "shape");
+  auto repsArg = TypedArrayArg<int32_t>(info[2], napi_int32_array, "reps");
+  auto out = TypedArrayArg<float>(info[3], napi_float32_array, "out");
+  const size_t rank = shapeArg.length;
+  if (rank == 0 || rank > kMaxRank || repsArg.length != rank) throw Napi::RangeError::New(env, "native: tile rank must be 1..8 and match reps");
+  size_t shape[kMaxRank], reps[kMaxRank], inStride[kMaxRank], outBlock[kMaxRank + 1];
+  size_t inSize = 1, outSize = 1;
+  for (size_t d = 0; d < rank; ++d) {
+    if (shapeArg.data[d] < 0 || repsArg.data[d] < 0) throw Napi::RangeError::New(env, "native: tile shape or reps negative");
+    shape[d] = static_cast<size_t>(shapeArg.data[d]);
+    reps[d] = static_cast<size_t>(repsArg.data[d]);
+    if (!CheckedProduct({inSize, shape[d]}, &inSize) || !CheckedProduct({outSize, shape[d], reps[d]}, &outSize)) {
+      throw Napi::RangeError::New(env, "native: tile size overflows");
+    }
+  }
+  if (x.length != inSize || out.length != outSize) throw Napi::RangeError::New(env, "native: tile lengths do not match shape and reps");
+  if (outSize == 0) return env.Undefined();
+  if (Overlaps(x.data, inSize * 4, out.data, outSize * 4)) throw Napi::RangeError::New(env, "native: tile out overlaps x");
+  size_t in = 1, o = 1;
+  outBlock[rank] = 1;
+  for (size_t d = rank; d-- > 0;) {
+    inStride[d] = in;
+    in *= shape[d];
+    o *= shape[d] * reps[d];
+    outBlock[d] = o;
+  }
+  TileAxis(0, rank, shape, reps, inStride, outBlock, x.data, out.data);
+  return env.Undefined();
+}
 
 Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -18,4 +18,7 @@ Napi::Value BinaryJs(const Napi::CallbackInfo& info);
 // JS: unary(op, x, out, alpha, beta, threads); alpha is Step's alpha or the clip minimum, beta the clip maximum.
 Napi::Value UnaryJs(const Napi::CallbackInfo& info);
 
+// JS: tile(x, shape Int32Array, reps Int32Array, out): float32 Tile (any rank up to 8).
+Napi::Value TileJs(const Napi::CallbackInfo& info);
+
 }  // namespace tta

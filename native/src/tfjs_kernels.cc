@@ -28,6 +28,7 @@ Napi::Object TfjsKernels(Napi::Env env) {
   add("batchNorm", BatchNormJs);
   add("binary", BinaryJs);
   add("unary", UnaryJs);
+  add("tile", TileJs);
   add("reduce", ReduceJs);
   add("softmax", SoftmaxJs);
   return kernels;

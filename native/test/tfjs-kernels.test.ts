@@ -251,6 +251,15 @@ describe('elementwise', () => {
   });
 });
 
+describe('tile', () => {
+  it.each([[[1, 1, 1, 4], [3, 5, 2, 1]], [[2, 3], [2, 2]], [[3], [4]], [[2, 1, 3], [1, 4, 1]], [[2, 3], [0, 1]], [[0, 2], [3, 1]], [[1], [1]]])(
+    'Tile %j by %j', (shape, reps) => {
+      const x = randomTensor(shape);
+      compare('tile', [x], (a) => tf.tile(a, reps));
+      tf.dispose(x);
+    });
+});
+
 describe('reductions', () => {
   const cases: Array<[number[], number | number[] | null, boolean]> = [
     [[4, 5, 6], 0, false], [[4, 5, 6], 1, true], [[4, 5, 6], 2, false], [[4, 5, 6], [0, 2], false], [[4, 5, 6], [0, 1], true],

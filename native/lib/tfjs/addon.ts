@@ -15,6 +15,7 @@ export interface TfjsAddon {
     epsilon: number, channels: number, out: Float32Array, threads: number): void;
   binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, outShape: Int32Array, out: Float32Array, threads: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number, threads: number): void;
+  tile(x: Float32Array, shape: Int32Array, reps: Int32Array, out: Float32Array): void;
   reduce(op: number, x: Float32Array, shape: Int32Array, reduced: Int32Array, out: Float32Array, threads: number): void;
   softmax(logits: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
 }

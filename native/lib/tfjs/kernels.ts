@@ -1,6 +1,6 @@
 import {
   AvgPool, AvgPoolGrad, BatchMatMul, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedBatchNorm, FusedConv2D,
-  MaxPool, MaxPoolGrad, Softmax, _FusedMatMul, backend_util, util,
+  MaxPool, MaxPoolGrad, Softmax, Tile, _FusedMatMul, backend_util, util,
 } from '@tensorflow/tfjs-core';
 import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -289,6 +289,16 @@ export const nativeKernels: Record<string, NativeKernel> = {
     const out = new Float32Array(x.length);
     addon.batchNorm(x, mean, variance, offset, scale, epsilon, channels, out, kernelThreads);
     return output(backend, shape.slice(), out);
+  },
+  [Tile]: ({ inputs, backend, attrs }) => {
+    const x = f32(backend, inputs.x);
+    const shape = inputs.x?.shape ?? [];
+    const reps = attrs.reps as number[];
+    if (x == null || shape.length === 0 || shape.length > MAX_RANK || !Array.isArray(reps) || reps.length !== shape.length) return null;
+    const outShape = shape.map((n, i) => n * reps[i]!);
+    const out = new Float32Array(util.sizeFromShape(outShape));
+    addon.tile(x, Int32Array.from(shape), Int32Array.from(reps), out);
+    return output(backend, outShape, out);
   },
   [Softmax]: ({ inputs, backend, attrs }) => {
     const logits = f32(backend, inputs.logits);
