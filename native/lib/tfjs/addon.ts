@@ -3,6 +3,7 @@ import { binding } from '../binding';
 /** The addon's TensorFlow.js kernel entry points (src/tfjs_kernels.cc); kernels.ts checks dtypes and shapes first. */
 export interface TfjsAddon {
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, threads: number): void;
+  retainFreedMemory(): boolean;
   backendInfo(): { gemm: 'openblas' | 'portable'; threads: number; blasThreads: number; blasConfig: string };
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;

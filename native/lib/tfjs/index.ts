@@ -16,7 +16,14 @@ export const BACKEND_NAME = 'native';
 export const BACKEND_PRIORITY = 2.5;
 
 /** The cpu backend under another name: the native kernels are registered for it. */
-export class NativeBackend extends MathBackendCPU {}
+export class NativeBackend extends MathBackendCPU {
+  constructor() {
+    super();
+    if (process.env.TTA_NATIVE_RETAIN_MEMORY !== '0' && !retainsFreedMemory) retainsFreedMemory = addon.retainFreedMemory();
+  }
+}
+
+let retainsFreedMemory = false;
 
 export interface BackendInfo {
   /** Which GEMM the addon was built with. */
@@ -26,11 +33,17 @@ export interface BackendInfo {
   /** OpenBLAS's own thread count (1: our pool parallelises), 0 without OpenBLAS. */
   blasThreads: number;
   blasConfig: string;
+  /**
+   * Whether glibc keeps freed memory mapped (set when the backend is first created, unless
+   * TTA_NATIVE_RETAIN_MEMORY=0): multi-MB tensors then reuse warm pages instead of paying
+   * page faults on every allocation.
+   */
+  retainsFreedMemory: boolean;
 }
 
 export function backendInfo(): BackendInfo {
   const info = addon.backendInfo();
-  return { ...info, threads: kernelThreads };
+  return { ...info, threads: kernelThreads, retainsFreedMemory };
 }
 
 /**
