@@ -15,7 +15,7 @@ const { backendInfo, sgemm } = require('../dist/tfjs/index.js');
 
 const quick = process.argv.includes('--quick');
 const BATCH = 128;
-const INFER_BATCH = 256;
+const INFER_BATCH = 128;
 
 function referenceCnn() {
   const model = tfl.sequential();
@@ -73,10 +73,10 @@ async function measureTraining(model, steps, batch = BATCH) {
 
 async function measureInference(model, batches, batch = INFER_BATCH) {
   const { x, y } = batchData(batch);
-  tf.tidy(() => model.predict(x)).dispose();
+  tf.tidy(() => model.predict(x, { batchSize: batch })).dispose();
   const start = performance.now();
   for (let i = 0; i < batches; i++) {
-    const p = model.predict(x);
+    const p = model.predict(x, { batchSize: batch });
     await p.data();
     p.dispose();
   }
@@ -107,7 +107,7 @@ async function main() {
   console.log(`sgemm ceiling (1024^3, all threads): ${ceiling.toFixed(1)} GFLOP/s`);
 
   const results = {};
-  for (const backend of ['native', 'wasm', 'cpu']) {
+  for (const backend of (process.env.BENCH_BACKENDS ?? 'native,wasm,cpu').split(',')) {
     if (backend === 'wasm') {
       wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), path.sep));
     }

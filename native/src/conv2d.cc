@@ -51,7 +51,7 @@ void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* nam
 
 // Images per block: enough rows for an efficient GEMM, few enough for the cache.
 size_t ImagesPerBlock(const ConvGeometry& g) {
-  const size_t targetRows = 2048;
+  const size_t targetRows = 512;
   return std::max<size_t>(1, targetRows / std::max<size_t>(1, g.pixelsPerImage));
 }
 

@@ -27,6 +27,19 @@ function f32(backend: MathBackendCPU, t: TensorInfo | null | undefined): Float32
   return values instanceof Float32Array && values.length === util.sizeFromShape(t.shape) ? values : null;
 }
 
+/** Below this many elements the zero-fill costs less than a separate allocation path. */
+const UNINITIALISED_MIN_LENGTH = 1 << 14;
+
+/**
+ * A float32 output buffer. Large ones skip V8's zero-fill (a full extra pass over memory
+ * on these bandwidth-bound kernels): every native kernel writes its whole output.
+ */
+export function allocate(length: number): Float32Array {
+  if (length < UNINITIALISED_MIN_LENGTH) return new Float32Array(length);
+  const bytes = Buffer.allocUnsafeSlow(length * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+}
+
 function output(backend: MathBackendCPU, shape: number[], values: Float32Array, dtype: DataType = 'float32'): TensorInfo {
   return backend.makeTensorInfo(shape, dtype, values);
 }
@@ -81,7 +94,7 @@ function convForward(args: Parameters<NativeKernel>[0], fused: boolean): TensorI
   }
   const info = conv2dInfo(inputs.x!.shape, inputs.filter!.shape, attrs as unknown as ConvAttrs);
   if (info == null || (bias != null && bias.length !== info.outChannels)) return null;
-  const out = new Float32Array(util.sizeFromShape(info.outShape));
+  const out = allocate(util.sizeFromShape(info.outShape));
   addon.conv2d(x, filter, bias, activation, convDims(info), out, kernelThreads);
   return output(backend, info.outShape, out);
 }
@@ -98,7 +111,7 @@ function pool(kind: 0 | 1): NativeKernel {
     if (x == null) return null;
     const info = poolInfo(inputs.x!.shape, attrs);
     if (info == null) return null;
-    const out = new Float32Array(util.sizeFromShape(info.outShape));
+    const out = allocate(util.sizeFromShape(info.outShape));
     addon.pool2d(x, kind, poolDims(info), out, kernelThreads);
     return output(backend, info.outShape, out);
   };
@@ -144,7 +157,7 @@ function matMul(args: Parameters<NativeKernel>[0], fused: boolean): TensorInfo |
     }
   }
   const outShape = [...outer, M, N];
-  const out = new Float32Array(util.sizeFromShape(outShape));
+  const out = allocate(util.sizeFromShape(outShape));
   addon.matMul(a, b, bias, activation, Int32Array.from([batch, aBatches, bBatches, M, N, K, transA ? 1 : 0, transB ? 1 : 0]), out, kernelThreads);
   return output(backend, outShape, out);
 }
@@ -176,7 +189,7 @@ function binary(op: number): NativeKernel {
       }
       return result;
     };
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const out = allocate(util.sizeFromShape(outShape));
     addon.binary(op, a, strides(aShape), b, strides(bShape), Int32Array.from(outShape), out, kernelThreads);
     return output(backend, outShape, out);
   };
@@ -196,7 +209,7 @@ function unary(op: number, name: string): NativeKernel {
       beta = attrs.clipValueMax as number;
       if (typeof alpha !== 'number' || typeof beta !== 'number') return null;
     }
-    const out = new Float32Array(x.length);
+    const out = allocate(x.length);
     addon.unary(op, x, out, alpha, beta, kernelThreads);
     return output(backend, inputs.x!.shape.slice(), out);
   };
@@ -216,7 +229,7 @@ function reduce(op: number): NativeKernel {
     for (const axis of axes) reduced[axis] = 1;
     let [outShape] = backend_util.computeOutAndReduceShapes(shape, axes);
     if (attrs.keepDims === true) outShape = backend_util.expandShapeToKeepDim(outShape, axes);
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const out = allocate(util.sizeFromShape(outShape));
     addon.reduce(op, x, Int32Array.from(shape), reduced, out, kernelThreads);
     return output(backend, outShape, out);
   };
@@ -233,7 +246,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
     const inputShape = attrs.inputShape as number[];
     const info = conv2dInfo(inputShape, inputs.filter!.shape, attrs as unknown as ConvAttrs);
     if (info == null || !util.arraysEqual(info.outShape, inputs.dy!.shape)) return null;
-    const dx = new Float32Array(util.sizeFromShape(info.inShape));
+    const dx = allocate(util.sizeFromShape(info.inShape));
     addon.conv2dBackpropInput(dy, filter, convDims(info), dx, kernelThreads);
     return output(backend, info.inShape.slice(), dx);
   },
@@ -244,7 +257,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
     const filterShape = attrs.filterShape as number[];
     const info = conv2dInfo(inputs.x!.shape, filterShape, attrs as unknown as ConvAttrs);
     if (info == null || !util.arraysEqual(info.outShape, inputs.dy!.shape)) return null;
-    const dw = new Float32Array(util.sizeFromShape(filterShape));
+    const dw = allocate(util.sizeFromShape(filterShape));
     addon.conv2dBackpropFilter(x, dy, convDims(info), dw, kernelThreads);
     return output(backend, filterShape.slice(), dw);
   },
@@ -256,7 +269,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
     if (dy == null || x == null) return null;
     const info = poolInfo(inputs.input!.shape, attrs);
     if (info == null || !util.arraysEqual(info.outShape, inputs.dy!.shape)) return null;
-    const dx = new Float32Array(x.length);
+    const dx = allocate(x.length);
     addon.maxPoolGrad(dy, x, poolDims(info), dx, kernelThreads);
     return output(backend, inputs.input!.shape.slice(), dx);
   },
@@ -265,7 +278,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
     if (dy == null || inputs.input == null) return null;
     const info = poolInfo(inputs.input.shape, { ...attrs, dimRoundingMode: undefined } as unknown as NamedAttrMap);
     if (info == null || !util.arraysEqual(info.outShape, inputs.dy!.shape)) return null;
-    const dx = new Float32Array(util.sizeFromShape(inputs.input.shape));
+    const dx = allocate(util.sizeFromShape(inputs.input.shape));
     addon.avgPoolGrad(dy, poolDims(info), dx, kernelThreads);
     return output(backend, inputs.input.shape.slice(), dx);
   },
@@ -286,7 +299,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
       if (p != null && p.length !== 1 && p.length !== channels) return null;
     }
     const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
-    const out = new Float32Array(x.length);
+    const out = allocate(x.length);
     addon.batchNorm(x, mean, variance, offset, scale, epsilon, channels, out, kernelThreads);
     return output(backend, shape.slice(), out);
   },
@@ -296,7 +309,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
     const reps = attrs.reps as number[];
     if (x == null || shape.length === 0 || shape.length > MAX_RANK || !Array.isArray(reps) || reps.length !== shape.length) return null;
     const outShape = shape.map((n, i) => n * reps[i]!);
-    const out = new Float32Array(util.sizeFromShape(outShape));
+    const out = allocate(util.sizeFromShape(outShape));
     addon.tile(x, Int32Array.from(shape), Int32Array.from(reps), out);
     return output(backend, outShape, out);
   },
@@ -307,7 +320,7 @@ export const nativeKernels: Record<string, NativeKernel> = {
     const dim = attrs.dim as number;
     if (shape.length === 0 || (dim !== -1 && dim !== shape.length - 1)) return null;
     const cols = shape[shape.length - 1]!;
-    const out = new Float32Array(logits.length);
+    const out = allocate(logits.length);
     addon.softmax(logits, logits.length / cols, cols, out, kernelThreads);
     return output(backend, shape.slice(), out);
   },
