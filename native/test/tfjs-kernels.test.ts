@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // The tfjs-core bundle registers no gradients; tfjs-layers' bundle registers them all.
 import '@tensorflow/tfjs-layers';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, backendInfo, nativeKernels, sgemm } from '../lib/tfjs';
+import { addon } from '../lib/tfjs/addon';
 import { randomInt, rng } from './helpers';
 
 const random = rng(20261128);
@@ -283,5 +284,36 @@ describe('reductions', () => {
     const i = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
     compare('int sum', [i], (a) => tf.sum(a, 0));
     tf.dispose([x, e, i]);
+  });
+});
+
+describe('the addon re-checks what it is given', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  const convDims = Int32Array.from([1, 4, 4, 2, 3, 3, 5, 1, 1, 1, 1, 4, 4]);
+  it('rejects lengths that do not match the geometry instead of reading or writing past them', () => {
+    expect(() => addon.conv2d(f(31), f(90), null, 0, convDims, f(80), 2)).toThrow(/x has 31 elements, expected 32/);
+    expect(() => addon.conv2d(f(32), f(90), f(4), 0, convDims, f(80), 2)).toThrow(/bias/);
+    expect(() => addon.conv2d(f(32), f(90), null, 0, convDims, f(79), 2)).toThrow(/out/);
+    expect(() => addon.conv2dBackpropInput(f(80), f(90), convDims, f(31), 2)).toThrow(/dx/);
+    expect(() => addon.conv2dBackpropFilter(f(32), f(80), convDims, f(89), 2)).toThrow(/dw/);
+    expect(() => addon.conv2d(f(32), f(90), null, 0, Int32Array.from([1, 4, 4, 2, 3, 3, 5, 0, 1, 1, 1, 4, 4]), f(80), 2)).toThrow(/out of range/);
+    expect(() => addon.pool2d(f(10), 0, Int32Array.from([1, 4, 4, 2, 2, 2, 2, 2, 0, 0, 2, 2]), f(8), 2)).toThrow(/x has 10/);
+    expect(() => addon.matMul(f(6), f(6), null, 0, Int32Array.from([1, 1, 1, 2, 3, 3, 0, 0]), f(6), 2)).toThrow(/lengths/);
+    expect(() => addon.matMul(f(6), f(9), null, 0, Int32Array.from([2, 3, 1, 2, 3, 3, 0, 0]), f(12), 2)).toThrow(/batches/);
+    expect(() => addon.binary(0, f(3), Int32Array.from([1]), f(4), Int32Array.from([1]), Int32Array.from([4]), f(4), 2)).toThrow(/strides reach past/);
+    expect(() => addon.binary(9, f(1), Int32Array.from([0]), f(1), Int32Array.from([0]), Int32Array.from([1]), f(1), 2)).toThrow(/op is out of range/);
+    expect(() => addon.unary(0, f(3), f(4), 0, 0, 2)).toThrow(/out length/);
+    expect(() => addon.reduce(0, f(6), Int32Array.from([2, 3]), Int32Array.from([1, 0]), f(2), 2)).toThrow(/out length/);
+    expect(() => addon.reduce(0, f(0), Int32Array.from([0, 3]), Int32Array.from([1, 0]), f(3), 2)).toThrow(/empty/);
+    expect(() => addon.batchNorm(f(6), f(2), f(3), null, null, 1e-3, 3, f(6), 2)).toThrow(/mean/);
+    expect(() => addon.softmax(f(6), 2, 4, f(6), 2)).toThrow(/rows x cols/);
+    expect(() => addon.tile(f(3), Int32Array.from([3]), Int32Array.from([2]), f(5))).toThrow(/lengths/);
+  });
+
+  it('rejects the wrong typed arrays and in-place outputs that alias an input', () => {
+    expect(() => addon.unary(0, new Float64Array(3) as unknown as Float32Array, f(3), 0, 0, 2)).toThrow(/x has the wrong typed array kind/);
+    expect(() => addon.conv2d(f(32), f(90), null, 0, Float32Array.from(convDims) as unknown as Int32Array, f(80), 2)).toThrow(/dims has the wrong typed array kind/);
+    const shared = f(200);
+    expect(() => addon.conv2d(shared.subarray(0, 32), f(90), null, 0, convDims, shared.subarray(10, 90), 2)).toThrow(/overlaps/);
   });
 });
