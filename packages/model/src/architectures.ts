@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { invalidParameterError, outOfRangeError } from '@tta/native';
 import { seededRandom } from '@tta/data';
+import { describedTypeError } from './errors';
 
 export interface ModelOptions {
   /** Seeds every weight initialiser, so the same seed gives the same initial weights. Unseeded when omitted. */
@@ -38,7 +39,8 @@ export function listArchitectures(): { name: string; description: string }[] {
 
 /** Compiles with the reference training setup: Adam (lr 0.001), categorical cross-entropy, accuracy. */
 export function compileForClassification(model: tfl.LayersModel): tfl.LayersModel {
-  model.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // By name, so the model owns the optimizer (Adam, lr 0.001 in tfjs-layers) and disposes it with itself.
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return model;
 }
 
@@ -112,7 +114,7 @@ export function createReferenceCnn(options: ModelOptions = {}): tfl.LayersModel 
 export function modelInputShape(model: tfl.LayersModel): [number, number, number] {
   const shape = model.inputs[0]?.shape;
   if (model.inputs.length !== 1 || shape === undefined || shape.length !== 4 || !shape.slice(1).every((d) => typeof d === 'number')) {
-    throw invalidParameterError('model', 'a model with one image input [batch, height, width, channels]', `input shapes ${JSON.stringify(model.inputs.map((i) => i.shape))}` as unknown);
+    throw describedTypeError('model', 'a model with one image input [batch, height, width, channels]', `input shapes ${JSON.stringify(model.inputs.map((i) => i.shape))}`);
   }
   return shape.slice(1) as [number, number, number];
 }
@@ -121,7 +123,7 @@ export function modelInputShape(model: tfl.LayersModel): [number, number, number
 export function modelNumClasses(model: tfl.LayersModel): number {
   const shape = model.outputs[0]?.shape;
   if (model.outputs.length !== 1 || shape === undefined || shape.length !== 2 || typeof shape[1] !== 'number') {
-    throw invalidParameterError('model', 'a classifier with one output [batch, classes]', `output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}` as unknown);
+    throw describedTypeError('model', 'a classifier with one output [batch, classes]', `output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`);
   }
   return shape[1];
 }

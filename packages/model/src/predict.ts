@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { augment, invalidParameterError, outOfRangeError } from '@tta/native';
 import { modelInputShape, modelNumClasses } from './architectures';
+import { describedRangeError } from './errors';
 
 export interface PredictOptions {
   /** Images per forward pass. Default 256. */
@@ -58,7 +59,7 @@ export async function predict(model: tfl.LayersModel, images: Uint8Array | Float
   }
   const expected = modelInputShape(model);
   if (shape.some((d, i) => d !== expected[i])) {
-    throw outOfRangeError('options.shape', `the model's input shape ${expected.join('x')}`, shape.join('x') as unknown);
+    throw describedRangeError('options.shape', `the model's input shape ${expected.join('x')}`, shape.join('x'));
   }
   const pixelsPerImage = shape[0] * shape[1] * shape[2];
   if (images.length % pixelsPerImage !== 0) {

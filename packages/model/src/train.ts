@@ -11,6 +11,7 @@ import { seededRandom, randomInt, shuffleInPlace } from '@tta/data';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { modelInputShape, modelNumClasses } from './architectures';
 import { checkBatchSize, imageBatch, UINT8_SCALE } from './predict';
+import { describedRangeError } from './errors';
 
 /** Any NHWC uint8 dataset: @tta/data's Split or anything shaped like it. */
 export interface ImageSplit {
@@ -94,10 +95,10 @@ export function checkSplit(name: string, split: unknown): ImageSplit {
     if (!Number.isSafeInteger(s[key]) || s[key] < (key === 'count' ? 0 : 1)) throw outOfRangeError(`${name}.${key}`, 'a positive integer', s[key]);
   }
   if (s.images.length !== s.count * s.height * s.width * s.channels || s.labels.length !== s.count) {
-    throw outOfRangeError(
+    throw describedRangeError(
       name,
-      `images of count * height * width * channels bytes and count labels`,
-      `count ${s.count}, ${s.height}x${s.width}x${s.channels}, ${s.images.length} image bytes, ${s.labels.length} labels` as unknown,
+      'images of count * height * width * channels bytes and count labels',
+      `count ${s.count}, ${s.height}x${s.width}x${s.channels}, ${s.images.length} image bytes, ${s.labels.length} labels`,
     );
   }
   return s;
@@ -105,7 +106,7 @@ export function checkSplit(name: string, split: unknown): ImageSplit {
 
 function checkSplitMatchesModel(name: string, split: ImageSplit, inputShape: [number, number, number], numClasses: number): void {
   if (split.height !== inputShape[0] || split.width !== inputShape[1] || split.channels !== inputShape[2]) {
-    throw outOfRangeError(name, `images of the model's input shape ${inputShape.join('x')}`, `${split.height}x${split.width}x${split.channels} images` as unknown);
+    throw describedRangeError(name, `images of the model's input shape ${inputShape.join('x')}`, `${split.height}x${split.width}x${split.channels} images`);
   }
   for (let i = 0; i < split.count; i++) {
     if (split.labels[i]! >= numClasses) throw outOfRangeError(`${name}.labels[${i}]`, `a class index below ${numClasses}`, split.labels[i]);
