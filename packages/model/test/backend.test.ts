@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError, conv2dBackpropFilterComposed, createModel, selectBackend, train } from '../src';
+import { quadrantTask } from './helpers';
+
+const realRequire = (id: string) => require(id);
+const missing = (names: string[]) => (id: string) => {
+  if (names.includes(id)) throw new Error(`Cannot find module '${id}'`);
+  return realRequire(id);
+};
+
+afterAll(async () => {
+  await selectBackend('cpu');
+});
+
+test("auto falls back past missing backends, and says why each was skipped", async () => {
+  const lines: string[] = [];
+  const all = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tta/native/tfjs', '@tensorflow/tfjs-backend-wasm'];
+  const selection = await selectBackend('auto', { explain: true, log: (l) => lines.push(l), require: missing(all) });
+  expect(selection.backend).toBe('cpu');
+  expect(tf.getBackend()).toBe('cpu');
+  expect(selection.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'native', 'wasm']);
+  expect(selection.skipped[0]!.reason).toMatch(/Cannot find module '@tensorflow\/tfjs-node-gpu'/);
+  expect(lines).toEqual([...selection.skipped.map((s) => `backend ${s.name} skipped: ${s.reason}`), 'backend cpu selected']);
+  const wasm = await selectBackend('auto', { require: missing(all.slice(0, 3)) });
+  expect(wasm.backend).toBe('wasm');
+  expect(tf.getBackend()).toBe('wasm');
+});
+
+test('auto on this machine takes the first backend that works', async () => {
+  const selection = await selectBackend();
+  expect(['tensorflow-gpu', 'tensorflow', 'native', 'wasm']).toContain(selection.backend);
+  expect(tf.getBackend()).toBe(selection.engineBackend);
+});
+
+test('an unavailable backend asked for by name is a clear error saying how to get it', async () => {
+  const gpu = selectBackend('tensorflow-gpu', { require: missing(['@tensorflow/tfjs-node-gpu']) });
+  await expect(gpu).rejects.toThrow(BackendUnavailableError);
+  await expect(selectBackend('tensorflow-gpu', { require: missing(['@tensorflow/tfjs-node-gpu']) })).rejects.toThrow(
+    /Backend 'tensorflow-gpu' is not available: Cannot find module .*install @tensorflow\/tfjs-node-gpu.*CUDA 11\.2 and cuDNN 8\.1/,
+  );
+  await expect(selectBackend('tensorflow', { require: missing(['@tensorflow/tfjs-node']) })).rejects.toThrow(/pnpm add @tensorflow\/tfjs-node@4\.22\.0/);
+  await expect(selectBackend('native', { require: missing(['@tta/native/tfjs']) })).rejects.toThrow(/@tta\/native\/tfjs/);
+  await expect(selectBackend('metal' as never)).rejects.toThrow(/Expected one of auto, tensorflow-gpu, tensorflow, native, wasm, cpu for backend but received 'metal'/);
+});
+
+test('the composed Conv2DBackpropFilter matches the cpu kernel for strides and paddings', async () => {
+  await selectBackend('cpu');
+  const x = tf.randomUniform([2, 9, 8, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid'], [1, 1]] as const) {
+    const dyShape = tf.conv2d(x, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, stride, pad).shape;
+    const dy = tf.randomUniform(dyShape, -1, 1, 'float32', 2) as tf.Tensor4D;
+    const expected = await tf.tidy(() => tf.grad((f: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, f, stride, pad), dy)))(tf.zeros([3, 3, 3, 4]))).data();
+    const actual = await conv2dBackpropFilterComposed(x, dy, [3, 3, 3, 4], stride, pad).data();
+    Array.from(actual).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
+  }
+});
+
+test('a training step on wasm matches cpu within tolerance, and leaves no tensors behind', async () => {
+  const data = quadrantTask(32, 8, 4);
+  const stepWeights = async (backend: 'cpu' | 'wasm') => {
+    await selectBackend(backend);
+    const model = createModel('small-cnn', { seed: 21, numClasses: 4, inputShape: [8, 8, 3] });
+    await train(model, data, { epochs: 1, batchSize: 16, seed: 21 });
+    const before = tf.memory().numTensors;
+    await train(model, data, { epochs: 1, batchSize: 16, seed: 22 });
+    expect(tf.memory().numTensors).toBe(before);
+    const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+    model.dispose();
+    return weights;
+  };
+  const cpu = await stepWeights('cpu');
+  const wasm = await stepWeights('wasm');
+  expect(wasm.length).toBe(cpu.length);
+  let maxDifference = 0;
+  cpu.forEach((w, i) => w.forEach((v, j) => (maxDifference = Math.max(maxDifference, Math.abs(v - wasm[i]![j]!)))));
+  expect(maxDifference).toBeLessThan(1e-3);
+});
