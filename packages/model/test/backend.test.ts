@@ -49,7 +49,7 @@ test('the composed Conv2DBackpropFilter matches the cpu kernel for strides and p
   for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid'], [1, 1]] as const) {
     const dyShape = tf.conv2d(x, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, stride, pad).shape;
     const dy = tf.randomUniform(dyShape, -1, 1, 'float32', 2) as tf.Tensor4D;
-    const expected = await tf.tidy(() => tf.grad((f: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, f, stride, pad), dy)))(tf.zeros([3, 3, 3, 4]))).data();
+    const expected = await tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, stride, pad), dy)))(tf.zeros([3, 3, 3, 4]))).data();
     const actual = await conv2dBackpropFilterComposed(x, dy, [3, 3, 3, 4], stride, pad).data();
     Array.from(actual).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
   }
