@@ -12,6 +12,8 @@ command -v ninja >/dev/null 2>&1 || apt_packages+=(ninja-build)
 # OpenBLAS gives the native TensorFlow.js backend its GEMM; without it the addon
 # still builds, on a slower portable path.
 dpkg -s libopenblas-dev >/dev/null 2>&1 || apt_packages+=(libopenblas-dev)
+# Headless Chromium renders the HTML report in @tta/report's browser test.
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
