@@ -19,7 +19,12 @@ export function normalizeOptionalValues(argv: readonly string[], flags: readonly
   return out;
 }
 
-export function parseFlags<T extends Options>(argv: readonly string[], options: T, command: string) {
+/** Named so that declaration emit need not spell out @types/node's unexported helper types. */
+export type ParsedFlags<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>
+>['values'];
+
+export function parseFlags<T extends Options>(argv: readonly string[], options: T, command: string): ParsedFlags<T> {
   try {
     return parseArgs({ args: normalizeOptionalValues(argv, ['--json']), options, strict: true, allowPositionals: false }).values;
   } catch (error) {

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { loadCifar10, subset, type Dataset, type Split } from '@tta/data';
-import { loadModel, selectBackend, trainCached, type BackendName, type TrainOptions } from '@tta/model';
+import { loadModel, selectBackend, trainCached, type BackendName, type BackendSelection, type TrainOptions } from '@tta/model';
 import { UserError } from './errors';
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
@@ -43,7 +43,7 @@ export function writeJson(target: string, value: unknown): void {
   renameSync(temp, file);
 }
 
-export async function useBackend(name: BackendName, output: Output): Promise<string> {
+export async function useBackend(name: BackendName, output: Output): Promise<BackendSelection['backend']> {
   const choice = await selectBackend(name, { explain: true });
   const skipped = choice.skipped.map((s) => `${s.name} (${s.reason})`).join('; ');
   output.info(`backend: ${choice.backend}${skipped ? ` — skipped: ${skipped}` : ''}`);
@@ -68,7 +68,7 @@ export interface ModelRequest {
   architecture?: string;
   trainOptions: TrainOptions;
   noCache: boolean;
-  backend: string;
+  backend: BackendName;
   cacheDir?: string;
 }
 

@@ -19,7 +19,7 @@ export interface CliResult {
 
 export function runCli(args: string[], options: { env?: Record<string, string | undefined>; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, CI: 'true', ...options.env };
+    const env: Record<string, string | undefined> = { ...process.env, CI: 'true', ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
