@@ -19,6 +19,9 @@ export const BACKEND_PRIORITY = 2.5;
 export class NativeBackend extends MathBackendCPU {
   constructor() {
     super();
+    // The cpu backend's first write warns on stderr that it is slow and tfjs-node would be
+    // faster; these kernels are native already, and a CLI's stderr is not ours to clutter.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
     if (process.env.TTA_NATIVE_RETAIN_MEMORY !== '0' && !retainsFreedMemory) retainsFreedMemory = addon.retainFreedMemory();
   }
 }

@@ -5,11 +5,21 @@ import { UserError } from './errors';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** `--json` takes an optional value: alone (or before another flag) it means stdout. */
+/**
+ * `--json` takes an optional value: alone (or before another flag) it means stdout.
+ * A negative number after a flag is its value (`--dx -2`), which parseArgs would otherwise
+ * refuse as ambiguous before our range checks could name the flag and the range.
+ */
 export function normalizeOptionalValues(argv: readonly string[], flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && !flags.includes(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+      continue;
+    }
     out.push(arg);
     if (flags.includes(arg)) {
       const next = argv[i + 1];

@@ -44,7 +44,7 @@ export function writeJson(target: string, value: unknown): void {
 }
 
 export async function useBackend(name: BackendName, output: Output): Promise<BackendSelection['backend']> {
-  const choice = await selectBackend(name, { explain: true });
+  const choice = await selectBackend(name);
   const skipped = choice.skipped.map((s) => `${s.name} (${s.reason})`).join('; ');
   output.info(`backend: ${choice.backend}${skipped ? ` — skipped: ${skipped}` : ''}`);
   return choice.backend;
@@ -106,6 +106,24 @@ export async function obtainModel(request: ModelRequest, output: Output, signal:
   const seconds = (performance.now() - started) / 1000;
   output.info(`model: ${result.source === 'cache' ? 'reused from the cache' : `trained in ${seconds.toFixed(1)} s`} (${result.dir})`);
   return { model: result.model, metadata: result.metadata, source: result.source, dir: result.dir };
+}
+
+/**
+ * A progress bar over image predictions of every view (views x images), for the onProgress
+ * of evaluatePolicies and tuneThenTest; created on the first report, when the view count is known.
+ */
+export function viewProgress(label: string, output: Output, signal: AbortSignal) {
+  let bar: ProgressBar | undefined;
+  return {
+    onProgress({ view, done, total, viewIndex, views }: { view: string; done: number; total: number; viewIndex: number; views: number }): void {
+      bar ??= new ProgressBar({ label, total: views * total, unit: 'img', mode: output.progressMode });
+      bar.update(viewIndex * total + done, { view });
+      abortIfNeeded(signal);
+    },
+    finish(): void {
+      bar?.finish();
+    },
+  };
 }
 
 /** Ctrl-C once: abort the work at the next safe point; twice: exit now. */

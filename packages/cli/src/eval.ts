@@ -1,11 +1,10 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
-import { ProgressBar } from '@tta/progress';
 import {
   DEFAULT_RANDOM_VIEWS, DEFAULT_SHIFT, POLICY_NAMES, evaluatePolicies, layersClassifier, loadPolicyFile, makePolicy, resolvePolicy,
   summarizePolicy, type Policy, type PolicyRun, type PolicySummary,
 } from '@tta/core';
 import { choiceFlag, integerFlag, listFlag, parseFlags } from './args';
-import { BACKENDS, abortIfNeeded, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson, type Output } from './context';
+import { BACKENDS, abortIfNeeded, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson, type Output } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
 
@@ -186,18 +185,11 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     models.push({ source: handle.source, dir: handle.dir });
     try {
       const classifier = layersClassifier(handle.model);
-      const bar = new ProgressBar({ label: `${runLabel}evaluate`, total: 1, unit: 'img', mode: output.progressMode });
+      const progress = viewProgress(`${runLabel}evaluate`, output, signal);
       const started = performance.now();
       const policies = config.policies.map((p) => (p.random ? { ...p, random: { ...p.random, seed: p.random.seed + r } } : p));
-      const evaluation = await evaluatePolicies(classifier, test, test.labels, policies, {
-        chunkSize: config.chunk,
-        seed,
-        onProgress: ({ view, done, total, viewIndex, views }) => {
-          bar.update((viewIndex * total + done) / (views * total), { view });
-          abortIfNeeded(signal);
-        },
-      });
-      bar.finish();
+      const evaluation = await evaluatePolicies(classifier, test, test.labels, policies, { chunkSize: config.chunk, seed, onProgress: progress.onProgress });
+      progress.finish();
       evalSeconds += (performance.now() - started) / 1000;
       baselines.push(evaluation.baseline);
       evaluation.runs.forEach((run, i) => perRun[i]!.push(run));

@@ -1,9 +1,8 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
-import { ProgressBar } from '@tta/progress';
 import { trainValidationSplit } from '@tta/data';
 import { formatViews, layersClassifier, policyToJson, summarizePolicy, tuneThenTest, type Candidate } from '@tta/core';
 import { integerFlag, listFlag, parseFlags, choiceFlag } from './args';
-import { BACKENDS, abortIfNeeded, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson } from './context';
+import { BACKENDS, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
 
@@ -112,15 +111,9 @@ export async function runTune(argv: readonly string[]): Promise<number> {
     );
     try {
       const classifier = layersClassifier(handle.model);
-      const bar = new ProgressBar({ label: 'predict views', total: 1, mode: output.progressMode });
-      const { tune, test: testEval } = await tuneThenTest(classifier, validation, test, search, {
-        seed,
-        onProgress: ({ view, done, total, viewIndex, views }) => {
-          bar.update((viewIndex * total + done) / (views * total), { view });
-          abortIfNeeded(interrupt.signal);
-        },
-      });
-      bar.finish();
+      const progress = viewProgress('predict views', output, interrupt.signal);
+      const { tune, test: testEval } = await tuneThenTest(classifier, validation, test, search, { seed, onProgress: progress.onProgress });
+      progress.finish();
       writeJson(policyOut, policyToJson(tune.best.policy));
       const best = summarizePolicy(testEval.runs, [testEval.baseline], { seed });
       const baseline = summarizePolicy([testEval.baseline], [testEval.baseline], { seed });

@@ -105,6 +105,9 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
       mergeViews(policy, predictions, [V, m, K], first, out, outLabels, options.threads);
     }
     options.onProgress?.(first + m, n);
+    // Predictions resolve on microtasks only; without a turn of the event loop, signal
+    // handlers (Ctrl-C) and timers would wait for the whole test set.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const seconds = (performance.now() - start) / 1000;
   const inferenceSeconds = inference / 1000;

@@ -272,6 +272,9 @@ export async function train(model: tfl.LayersModel, data: ImageSplit, options: T
         const imagesPerSecond = done / Math.max(seconds, 1e-9);
         bar.update(done, { loss: lossSum / done, acc: correctSum / done });
         options.onProgress?.({ epoch, epochs, done, total: order.length, loss: lossSum / done, accuracy: correctSum / done, imagesPerSecond });
+        // trainOnBatch resolves on microtasks only; a turn of the event loop lets SIGINT
+        // handlers (and thus cancellation) run between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       trainingSeconds += (performance.now() - epochStart) / 1000;
       imagesTrained += done;
