@@ -10,4 +10,11 @@ namespace tta {
 // Each parameter holds 1 or `channels` values; x's length is a multiple of `channels`.
 Napi::Value BatchNormJs(const Napi::CallbackInfo& info);
 
+// The gradient of FusedBatchNorm (channels innermost, per-channel parameters) in one pass:
+// dx = dy * scale / sqrt(variance + eps); sums[c] = sum of dy, sums[channels + c] = sum of
+// (x - mean) * dy over every row. The mean, variance, scale and offset gradients follow from
+// those sums in O(channels).
+// JS: batchNormGrad(x, dy, mean, variance, scale | null, epsilon, channels, dx, sums, threads).
+Napi::Value BatchNormGradJs(const Napi::CallbackInfo& info);
+
 }  // namespace tta

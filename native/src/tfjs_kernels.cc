@@ -48,6 +48,7 @@ Napi::Object TfjsKernels(Napi::Env env) {
   add("avgPoolGrad", AvgPoolGradJs);
   add("matMul", MatMulJs);
   add("batchNorm", BatchNormJs);
+  add("batchNormGrad", BatchNormGradJs);
   add("binary", BinaryJs);
   add("unary", UnaryJs);
   add("tile", TileJs);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // The tfjs-core bundle registers no gradients; tfjs-layers' bundle registers them all.
 import '@tensorflow/tfjs-layers';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, backendInfo, nativeKernels, sgemm } from '../lib/tfjs';
+import { BATCH_NORM_GRAD, BINARY_OPS, REDUCE_OPS, UNARY_OPS, backendInfo, nativeKernels, sgemm } from '../lib/tfjs';
 import { addon } from '../lib/tfjs/addon';
 import { randomInt, rng } from './helpers';
 
@@ -72,7 +72,8 @@ describe('registration', () => {
     expect(tf.findBackendFactory('native')).not.toBeNull();
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName);
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
-    expect(new Set(native)).toEqual(new Set(cpu));
+    // Every cpu kernel, and the one behind the fused batch-norm gradient.
+    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD]));
     for (const name of Object.keys(nativeKernels)) expect(native).toContain(name);
     for (const name of [...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS]) expect(nativeKernels[name]).toBeDefined();
   });
@@ -208,6 +209,61 @@ describe('batch norm and softmax', () => {
   });
 });
 
+describe('fused gradients (batch norm, mean)', () => {
+  /** All of f's input gradients, flattened into one tensor for compare(). */
+  const gradientsOf = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) =>
+    tf.concat(tf.grads(f)(xs).map((g) => tf.reshape(g, [-1])));
+  const weighted = (y: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(y, w));
+
+  it.each([[[2, 3, 4, 5]], [[7, 3]], [[1, 1, 1, 1]], [[3, 2, 2, 130]]])('FusedBatchNorm %j: the gradient of every input matches cpu', (shape) => {
+    const c = shape[shape.length - 1]!;
+    const x = randomTensor(shape), w = randomTensor(shape), mean = randomTensor([c]), variance = randomTensor([c], 0.1, 2);
+    const offset = randomTensor([c]), scale = randomTensor([c]);
+    compare('batchNorm gradients', [x, mean, variance, offset, scale, w],
+      gradientsOf((a, m, v, o, s, ww) => weighted(tf.batchNorm(a, m, v, o, s, 1e-3), ww)));
+    // (Without offset and scale, tfjs-core cannot differentiate batchNorm on any backend.)
+    tf.dispose([x, w, mean, variance, offset, scale]);
+  });
+
+  it('batch norm in training (moments then FusedBatchNorm, as tfjs-layers does) matches cpu, and runs the fused kernel', () => {
+    const x = randomTensor([6, 5, 5, 8]), w = randomTensor([6, 5, 5, 8]), offset = randomTensor([8]), scale = randomTensor([8]);
+    const training = (a: tf.Tensor, o: tf.Tensor, s: tf.Tensor, ww: tf.Tensor) => {
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return weighted(tf.batchNorm(a, mean, variance, o, s, 1e-3), ww);
+    };
+    compare('training batch norm gradients', [x, offset, scale, w], gradientsOf(training));
+    tf.setBackend('native');
+    const kernels: string[] = [];
+    const started = tf.memory().numTensors;
+    tf.dispose(tf.grads(training)([x, offset, scale, w]));
+    expect(tf.memory().numTensors).toBe(started);
+    return tf.profile(() => tf.grads(training)([x, offset, scale, w])).then((info) => {
+      tf.dispose(info.result as tf.Tensor[]);
+      kernels.push(...info.kernels.map((k) => k.name));
+      expect(kernels).toContain(BATCH_NORM_GRAD);
+      tf.dispose([x, w, offset, scale]);
+    });
+  });
+
+  it.each([[0, false], [[1, 2], false], [-1, true], [null, false], [[0, 2], true]] as [number | number[] | null, boolean][])(
+    'Mean over %j (keepDims %j): the gradient matches cpu exactly', (axis, keepDims) => {
+      const x = randomTensor([3, 4, 5]);
+      const probe = tf.mean(x, axis ?? undefined, keepDims);
+      const w = randomTensor(probe.shape);
+      probe.dispose();
+      compare('mean gradient', [x, w], gradientsOf((a, ww) => weighted(tf.mean(a, axis ?? undefined, keepDims), ww)));
+      tf.dispose([x, w]);
+    });
+
+  it('the fused kernel refuses what it cannot take with a clear error', () => {
+    tf.setBackend('native');
+    const ints = tf.tensor([1, 2, 3], [1, 3], 'int32');
+    const c = tf.zeros([3]);
+    expect(() => tf.engine().runKernel('TtaFusedBatchNormGrad', { x: ints, dy: ints, mean: c, variance: c }, {})).toThrow(/needs float32/);
+    tf.dispose([ints, c]);
+  });
+});
+
 describe('elementwise', () => {
   const shapePairs: Array<[number[], number[]]> = [
     [[4, 5], [4, 5]], [[4, 5], [5]], [[4, 5], [4, 1]], [[4, 1], [1, 5]], [[], [3, 2]], [[3, 2], []],
@@ -306,6 +362,9 @@ describe('the addon re-checks what it is given', () => {
     expect(() => addon.reduce(0, f(6), Int32Array.from([2, 3]), Int32Array.from([1, 0]), f(2), 2)).toThrow(/out length/);
     expect(() => addon.reduce(0, f(0), Int32Array.from([0, 3]), Int32Array.from([1, 0]), f(3), 2)).toThrow(/empty/);
     expect(() => addon.batchNorm(f(6), f(2), f(3), null, null, 1e-3, 3, f(6), 2)).toThrow(/mean/);
+    expect(() => addon.batchNormGrad(f(6), f(6), f(2), f(3), null, 1e-3, 3, f(6), f(6), 2)).toThrow(/mean, variance and scale/);
+    expect(() => addon.batchNormGrad(f(6), f(5), f(3), f(3), null, 1e-3, 3, f(6), f(6), 2)).toThrow(/lengths/);
+    expect(() => addon.batchNormGrad(f(6), f(6), f(3), f(3), f(3), 1e-3, 3, f(6), f(5), 2)).toThrow(/lengths/);
     expect(() => addon.softmax(f(6), 2, 4, f(6), 2)).toThrow(/rows x cols/);
     expect(() => addon.tile(f(3), Int32Array.from([3]), Int32Array.from([2]), f(5))).toThrow(/lengths/);
   });
@@ -315,5 +374,6 @@ describe('the addon re-checks what it is given', () => {
     expect(() => addon.conv2d(f(32), f(90), null, 0, Float32Array.from(convDims) as unknown as Int32Array, f(80), 2)).toThrow(/dims has the wrong typed array kind/);
     const shared = f(200);
     expect(() => addon.conv2d(shared.subarray(0, 32), f(90), null, 0, convDims, shared.subarray(10, 90), 2)).toThrow(/overlaps/);
+    expect(() => addon.batchNormGrad(shared.subarray(0, 6), f(6), f(3), f(3), null, 1e-3, 3, shared.subarray(3, 9), f(6), 2)).toThrow(/overlap/);
   });
 });

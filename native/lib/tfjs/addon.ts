@@ -14,6 +14,8 @@ export interface TfjsAddon {
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
     epsilon: number, channels: number, out: Float32Array, threads: number): void;
+  batchNormGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
+    epsilon: number, channels: number, dx: Float32Array, sums: Float32Array, threads: number): void;
   binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, outShape: Int32Array, out: Float32Array, threads: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number, threads: number): void;
   tile(x: Float32Array, shape: Int32Array, reps: Int32Array, out: Float32Array): void;

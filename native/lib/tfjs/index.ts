@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { addon } from './addon';
-import { kernelThreads, nativeKernels, withFallback } from './kernels';
+import { BATCH_NORM_GRAD, batchNormGrad, kernelThreads, nativeKernels, withFallback } from './kernels';
+import { registerFusedGradients } from './gradients';
 
-export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS } from './kernels';
+export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD } from './kernels';
 
 export const BACKEND_NAME = 'native';
 /** Above wasm (2) and cpu (1), below tfjs-node (3). */
@@ -70,6 +71,8 @@ function register(): void {
       kernelFunc: native == null ? config.kernelFunc : withFallback(native, config.kernelFunc),
     });
   }
+  tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormGrad });
+  if (process.env.TTA_NATIVE_FUSED_GRADIENTS !== '0') registerFusedGradients(BACKEND_NAME);
 }
 
 register();

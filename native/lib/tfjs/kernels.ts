@@ -325,6 +325,33 @@ export const nativeKernels: Record<string, NativeKernel> = {
     return output(backend, shape.slice(), out);
   },
 };
+/** Name of the kernel behind the native FusedBatchNorm gradient (gradients.ts); native backend only. */
+export const BATCH_NORM_GRAD = 'TtaFusedBatchNormGrad';
+
+/**
+ * Outputs dx = dy * scale / sqrt(variance + eps) and sums = [sum of dy, sum of (x - mean) * dy]
+ * per channel (channels innermost). No cpu kernel stands behind it: gradients.ts only calls
+ * it for float32 inputs with per-channel parameters, and anything else is an error here.
+ */
+export const batchNormGrad = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
+  const x = f32(backend, inputs.x);
+  const dy = f32(backend, inputs.dy);
+  const mean = f32(backend, inputs.mean);
+  const variance = f32(backend, inputs.variance);
+  const scale = inputs.scale == null ? null : f32(backend, inputs.scale);
+  const shape = inputs.x?.shape ?? [];
+  const channels = shape[shape.length - 1] ?? 0;
+  if (x == null || dy == null || mean == null || variance == null || (inputs.scale != null && scale == null) || channels === 0 ||
+    !util.arraysEqual(shape, inputs.dy!.shape)) {
+    throw new Error(`native: ${BATCH_NORM_GRAD} needs float32 x and dy of one shape with channels innermost and float32 parameters`);
+  }
+  const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
+  const dx = allocate(x.length);
+  const sums = new Float32Array(2 * channels);
+  addon.batchNormGrad(x, dy, mean, variance, scale, epsilon, channels, dx, sums, kernelThreads);
+  return [output(backend, shape.slice(), dx), output(backend, [2 * channels], sums)];
+}) as unknown as KernelFunc;
+
 BINARY_OPS.forEach((name, op) => { nativeKernels[name] = binary(op); });
 UNARY_OPS.forEach((name, op) => { nativeKernels[name] = unary(op, name); });
 REDUCE_OPS.forEach((name, op) => { nativeKernels[name] = reduce(op); });
