@@ -105,6 +105,24 @@ describe('softVote against the TS reference', () => {
     }
   });
 
+  test('many images per thread (merged in blocks of about 2048 values) still match the reference', () => {
+    const random = rng(11);
+    for (const [V, N, K] of [[3, 5000, 1], [4, 1500, 3], [2, 700, 7]] as const) {
+      const p = probabilities(random, V, N, K);
+      for (const merge of MERGE_MODES) {
+        const options = { merge: merge as Merge, weights: [1, 2, 0, 1].slice(0, V), threads: 2 };
+        const native = softVote(p, [V, N, K], options);
+        const reference = softVoteReference(p, [V, N, K], options);
+        expectClose(native.scores, reference.scores, merge === 'gmean' ? 1e-6 : 0);
+        expect(Array.from(native.labels)).toEqual(Array.from(reference.labels));
+      }
+      // The first bad value is found wherever it is: the last image of the last view.
+      const bad = p.slice();
+      bad[bad.length - 1] = Number.POSITIVE_INFINITY;
+      expect(() => softVote(bad, [V, N, K], { threads: 2 })).toThrow(new RegExp(`index ${bad.length - 1} \\(view ${V - 1}, image ${N - 1}, class ${K - 1}\\)`));
+    }
+  });
+
   test('large inputs: all threads agree with one thread', () => {
     const random = rng(3);
     const p = probabilities(random, 8, 3000, 100);
