@@ -36,21 +36,6 @@ size_t ArgmaxFloat(const float* row, size_t classes) {
   return best;
 }
 
-// True when a row holds a NaN or an infinity (or, for gmean, a value below 0).
-// Integer tests on the bits, OR-reduced, so the compiler vectorises the pass
-// (a floating-point reduction would be a serial chain without -ffast-math).
-template <Merge kMerge>
-bool RowInvalid(const float* p, size_t classes) {
-  uint32_t bad = 0;
-  for (size_t k = 0; k < classes; ++k) {
-    uint32_t bits;
-    std::memcpy(&bits, p + k, sizeof bits);
-    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-    if (kMerge == Merge::kGmean) bad |= static_cast<uint32_t>((bits >> 31) != 0 && (bits & 0x7fffffffu) != 0);
-  }
-  return bad != 0;
-}
-
 // The hot loops of mean/sum (float to double, multiply, add) and of the finiteness check
 // are built twice on x86-64, for AVX2 and for the baseline, and chosen at load time: the
 // addon stays portable while machines with AVX2 handle four doubles per instruction. No FMA
@@ -65,12 +50,25 @@ TTA_X86_CLONES void AddWeighted(double* __restrict a, const float* __restrict p,
   for (size_t x = 0; x < len; ++x) a[x] += w * static_cast<double>(p[x]);
 }
 
+// Whether a run holds a NaN or an infinity (and, when gmean asks, a value below 0). Integer
+// tests on the bits, OR-reduced, so the compiler vectorises the pass (a floating-point
+// reduction would be a serial chain without -ffast-math).
 TTA_X86_CLONES bool AnyNonFinite(const float* p, size_t len) {
   uint32_t bad = 0;
   for (size_t x = 0; x < len; ++x) {
     uint32_t bits;
     std::memcpy(&bits, p + x, sizeof bits);
     bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad != 0;
+}
+
+TTA_X86_CLONES bool AnyNegative(const float* p, size_t len) {
+  uint32_t bad = 0;
+  for (size_t x = 0; x < len; ++x) {
+    uint32_t bits;
+    std::memcpy(&bits, p + x, sizeof bits);
+    bad |= static_cast<uint32_t>((bits >> 31) != 0 && (bits & 0x7fffffffu) != 0);
   }
   return bad != 0;
 }
@@ -92,7 +90,7 @@ void MergeImages(SoftVoteJob& job, double weightSum, size_t begin, size_t end, i
     if (kMerge == Merge::kVote) std::fill(m, m + len, 0.0);
     for (size_t v = 0; v < V; ++v) {
       const float* __restrict p = job.predictions + (v * N + i0) * K;
-      if (kMerge == Merge::kGmean ? RowInvalid<kMerge>(p, len) : AnyNonFinite(p, len)) {
+      if (AnyNonFinite(p, len) || (kMerge == Merge::kGmean && AnyNegative(p, len))) {
         for (size_t x = 0; x < len; ++x) {
           if (!std::isfinite(p[x]) || (kMerge == Merge::kGmean && p[x] < 0)) {
             *firstInvalid = std::min<int64_t>(*firstInvalid, static_cast<int64_t>((v * N + i0) * K + x));

@@ -22,7 +22,6 @@ export function normalizeOptionalValues(argv: readonly string[], flags: readonly
     }
     out.push(arg);
     if (flags.includes(arg)) {
-      const next = argv[i + 1];
       if (next === undefined || (next.startsWith('-') && next !== '-')) out.push('-');
     }
   }
