@@ -13,6 +13,11 @@ export function describe(value: unknown): string {
     return `${value.constructor.name} of length ${length}`;
   }
   if (Array.isArray(value)) return `Array of length ${value.length}`;
+  // A TensorFlow.js tensor (recognised by shape, without depending on tfjs).
+  const tensor = value as { shape?: unknown; dtype?: unknown };
+  if (typeof value === 'object' && Array.isArray(tensor.shape) && typeof tensor.dtype === 'string') {
+    return `a ${tensor.dtype} tensor of shape [${tensor.shape.join(',')}]`;
+  }
   if (typeof value === 'function') return 'a function';
   return `${(value as object).constructor?.name ?? 'Object'} object`;
 }

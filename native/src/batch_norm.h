@@ -17,4 +17,17 @@ Napi::Value BatchNormJs(const Napi::CallbackInfo& info);
 // JS: batchNormGrad(x, dy, mean, variance, scale | null, epsilon, channels, dx, sums, threads).
 Napi::Value BatchNormGradJs(const Napi::CallbackInfo& info);
 
+// Training-mode batch norm in one kernel, the statistics taken over every row (channels
+// innermost): mean and biased variance per channel, then out = offset + (x - mean) * scale /
+// sqrt(variance + eps). What tf.moments followed by tf.batchNorm computes, in two passes over
+// x instead of about eight.
+// JS: batchNormTraining(x, scale | null, offset | null, epsilon, channels, out, mean, variance, threads).
+Napi::Value BatchNormTrainingJs(const Napi::CallbackInfo& info);
+
+// Its gradient, through the batch statistics, in two passes: dx, dScale and dOffset from dy
+// and the gradients reaching the mean and variance outputs (null when none).
+// JS: batchNormTrainingGrad(x, dy, scale | null, mean, variance, dMean | null, dVariance | null,
+//                           epsilon, channels, dx, dScale, dOffset, threads).
+Napi::Value BatchNormTrainingGradJs(const Napi::CallbackInfo& info);
+
 }  // namespace tta

@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tta {
 
@@ -43,5 +45,39 @@ void ParallelFor(size_t count, unsigned threads, const std::function<void(size_t
 
 // How many threads are worth using for `work` units of cheap work.
 unsigned ThreadsFor(size_t work, unsigned requested, size_t minWorkPerThread = 1 << 15);
+
+// Per-channel sums over the rows of a [rows, channels] array, taken by `accumulate(r0, r1,
+// acc0, acc1)` into two float accumulators over blocks of at most 64 rows, then added in
+// double. Each slot sums its own rows, so the result does not depend on how the rows were
+// split; float blocks keep the inner loops vectorisable, and are short enough for float to
+// lose nothing that matters before the double sum.
+template <typename Accumulate>
+std::vector<double> ChannelSums(size_t rows, size_t channels, unsigned threads, Accumulate accumulate) {
+  const unsigned slots = std::max(1u, std::min<unsigned>(ThreadsFor(rows * channels, threads), static_cast<unsigned>(std::min<size_t>(rows, 1024))));
+  std::vector<std::vector<double>> partial(slots);
+  ParallelFor(slots, slots, [&](size_t s0, size_t s1) {
+    for (size_t s = s0; s < s1; ++s) {
+      std::vector<double>& acc = partial[s];
+      acc.assign(2 * channels, 0.0);
+      std::vector<float> block0(channels), block1(channels);
+      const size_t first = rows * s / slots, last = rows * (s + 1) / slots;
+      for (size_t r0 = first; r0 < last; r0 += 64) {
+        const size_t r1 = std::min(last, r0 + 64);
+        std::fill(block0.begin(), block0.end(), 0.0f);
+        std::fill(block1.begin(), block1.end(), 0.0f);
+        accumulate(r0, r1, block0.data(), block1.data());
+        for (size_t c = 0; c < channels; ++c) {
+          acc[c] += block0[c];
+          acc[channels + c] += block1[c];
+        }
+      }
+    }
+  });
+  std::vector<double> total(2 * channels, 0.0);
+  for (const auto& p : partial) {
+    for (size_t i = 0; i < 2 * channels; ++i) total[i] += p[i];
+  }
+  return total;
+}
 
 }  // namespace tta

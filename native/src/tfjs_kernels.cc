@@ -11,6 +11,7 @@
 #include "matmul.h"
 #include "pool.h"
 #include "reduce.h"
+#include "relu_bias_grad.h"
 #include "softmax.h"
 
 namespace tta {
@@ -49,6 +50,9 @@ Napi::Object TfjsKernels(Napi::Env env) {
   add("matMul", MatMulJs);
   add("batchNorm", BatchNormJs);
   add("batchNormGrad", BatchNormGradJs);
+  add("batchNormTraining", BatchNormTrainingJs);
+  add("batchNormTrainingGrad", BatchNormTrainingGradJs);
+  add("reluBiasGrad", ReluBiasGradJs);
   add("binary", BinaryJs);
   add("unary", UnaryJs);
   add("tile", TileJs);

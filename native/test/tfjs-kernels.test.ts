@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // The tfjs-core bundle registers no gradients; tfjs-layers' bundle registers them all.
 import '@tensorflow/tfjs-layers';
-import { BATCH_NORM_GRAD, BINARY_OPS, REDUCE_OPS, UNARY_OPS, backendInfo, nativeKernels, sgemm } from '../lib/tfjs';
+import {
+  BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, BINARY_OPS, REDUCE_OPS, RELU_BIAS_GRAD, UNARY_OPS, backendInfo,
+  batchNormTraining, fusedConv2d, nativeKernels, sgemm,
+} from '../lib/tfjs';
 import { addon } from '../lib/tfjs/addon';
 import { randomInt, rng } from './helpers';
 
@@ -72,8 +75,8 @@ describe('registration', () => {
     expect(tf.findBackendFactory('native')).not.toBeNull();
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName);
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
-    // Every cpu kernel, and the one behind the fused batch-norm gradient.
-    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD]));
+    // Every cpu kernel, and the ones behind the fused batch norm and fused conv gradients.
+    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD]));
     for (const name of Object.keys(nativeKernels)) expect(native).toContain(name);
     for (const name of [...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS]) expect(nativeKernels[name]).toBeDefined();
   });
@@ -141,6 +144,10 @@ describe('pooling', () => {
     { x: [3, 5, 6, 2], size: [2, 3], strides: [1, 2], pad: 'same' },
     { x: [1, 1, 1, 1], size: 1, strides: 1, pad: 'valid' },
     { x: [2, 6, 6, 1], size: 3, strides: 1, pad: 'same' },
+    // Windows that do not overlap (the branch-free gradient), with uncovered or padded edges and gaps.
+    { x: [2, 7, 9, 3], size: 2, strides: 2, pad: 'valid' },
+    { x: [1, 7, 9, 5], size: 2, strides: 2, pad: 'same' },
+    { x: [2, 8, 7, 2], size: 2, strides: [3, 2], pad: 'valid' },
   ];
   it.each(cases)('MaxPool, AvgPool and their gradients: %j', ({ x, size, strides, pad }) => {
     const xs = randomTensor(x);
@@ -154,7 +161,7 @@ describe('pooling', () => {
   });
 
   it('max pooling picks the first of tied maxima and ignores NaN', () => {
-    const xs = tf.tensor4d([1, 1, 1, 1, NaN, 2, 2, 0, 5, 5, 5, 5, 3, NaN, 3, 3], [1, 4, 4, 1]);
+    const xs = tf.tensor4d([1, 1, 1, 1, NaN, 2, 2, 0, 5, 5, -Infinity, -Infinity, 3, NaN, -Infinity, NaN], [1, 4, 4, 1]);
     const dy = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
     compare('ties', [xs, dy], (a, d) => tf.grad((v: tf.Tensor) => tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid'), d))(a));
     compare('nan', [xs], (a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'));
@@ -264,6 +271,128 @@ describe('fused gradients (batch norm, mean)', () => {
   });
 });
 
+describe('fused layer ops (batchNormTraining, fusedConv2d)', () => {
+  const gradientsOf = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) =>
+    tf.concat(tf.grads(f)(xs).map((g) => tf.reshape(g, [-1])));
+  const weighted = (y: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(y, w));
+  /** The kernels fn runs on the native backend, checking that it leaks no tensor. */
+  async function kernelsOf(fn: () => tf.TensorContainer): Promise<string[]> {
+    tf.setBackend('native');
+    const started = tf.memory().numTensors;
+    tf.dispose(fn());
+    expect(tf.memory().numTensors).toBe(started);
+    const info = await tf.profile(fn);
+    tf.dispose(info.result as tf.Tensor[]);
+    return info.kernels.map((k) => k.name);
+  }
+
+  it.each([[[6, 5, 5, 8]], [[128, 7]], [[1, 3]], [[7, 1]], [[2, 3, 130]], [[4]]])(
+    'batchNormTraining %j: y, mean, variance and every gradient (also through mean and variance) match the cpu composition', async (shape) => {
+      const c = shape[shape.length - 1]!;
+      // An offset mean: the variance must not cancel catastrophically.
+      const x = randomTensor(shape, 3, 7), w = randomTensor(shape), offset = randomTensor([c]), scale = randomTensor([c]);
+      const wm = randomTensor([c]), wv = randomTensor([c]);
+      const all = (a: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => {
+        const r = batchNormTraining(a, s, o, 1e-3);
+        return tf.concat([tf.reshape(r.y, [-1]), r.mean, r.variance]);
+      };
+      compare('batchNormTraining', [x, offset, scale], all);
+      compare('batchNormTraining gradients', [x, offset, scale, w, wm, wv], gradientsOf((a, o, s, ww, m, v) => {
+        const r = batchNormTraining(a, s, o, 1e-3);
+        return tf.addN([weighted(r.y, ww), weighted(r.mean, m), weighted(r.variance, v)]);
+      }));
+      // Without scale or offset.
+      compare('batchNormTraining plain', [x, w], gradientsOf((a, ww) => weighted(batchNormTraining(a).y, ww)));
+      const kernels = await kernelsOf(() => tf.grads((a: tf.Tensor) => weighted(batchNormTraining(a, scale, offset).y, w))([x]));
+      expect(kernels).toEqual(expect.arrayContaining([BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]));
+      expect(kernels).not.toContain('Mean');
+      tf.dispose([x, w, offset, scale, wm, wv]);
+    });
+
+  it('batchNormTraining on another backend is the tfjs composition, and bad arguments are named', () => {
+    tf.setBackend('cpu');
+    const x = randomTensor([5, 3]);
+    const r = batchNormTraining(x);
+    const m = tf.moments(x, [0]);
+    expectClose(r.mean, m.mean, 'mean');
+    expectClose(r.variance, m.variance, 'variance');
+    tf.dispose([r.y, r.mean, r.variance, m.mean, m.variance]);
+    tf.setBackend('native');
+    // tidy: the arguments built inside expect() are disposed with it.
+    tf.tidy(() => {
+      expect(() => batchNormTraining(tf.tensor([1, 2], [2], 'int32'))).toThrow(/Expected a non-empty float32 tensor of rank >= 1 for x but received a int32 tensor of shape \[2\]/);
+      expect(() => batchNormTraining(x, tf.zeros([4]))).toThrow(/Expected a float32 tensor of shape \[3\] or null for scale but received a float32 tensor of shape \[4\]/);
+      expect(() => batchNormTraining(x, null, null, 0)).toThrow(/Expected a positive finite number for varianceEpsilon but received 0/);
+      expect(() => tf.engine().runKernel(BATCH_NORM_TRAINING, { x: tf.zeros([0, 3]) }, { varianceEpsilon: 1e-3 })).toThrow(/needs a non-empty float32 x/);
+    });
+    tf.dispose(x);
+  });
+
+  const convCases: Array<{ x: number[]; f: number[]; strides: number | [number, number]; pad: 'same' | 'valid'; activation: 'relu' | 'linear'; bias: boolean }> = [
+    { x: [4, 9, 9, 3], f: [3, 3, 3, 5], strides: 1, pad: 'same', activation: 'relu', bias: true },
+    { x: [2, 8, 7, 4], f: [2, 3, 4, 6], strides: 2, pad: 'valid', activation: 'linear', bias: true },
+    { x: [3, 6, 6, 2], f: [3, 3, 2, 4], strides: [2, 1], pad: 'same', activation: 'relu', bias: false },
+    { x: [1, 1, 1, 1], f: [1, 1, 1, 1], strides: 1, pad: 'valid', activation: 'relu', bias: true },
+  ];
+  it.each(convCases)('fusedConv2d %j: output and gradients match tf.fused.conv2d on cpu, as one kernel each way', async ({ x, f, strides, pad, activation, bias }) => {
+    const xs = randomTensor(x), fs = randomTensor(f, -0.5, 0.5), bs = randomTensor([f[3]!], -0.5, 0.5);
+    const probe = tf.tidy(() => tf.conv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, strides, pad));
+    const w = randomTensor(probe.shape);
+    probe.dispose();
+    const ours = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => fusedConv2d({ x: a, filter: b, bias: bias ? c : null, strides, pad, activation });
+    const theirs = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, bias: bias ? c : undefined, strides, pad, activation });
+    // Both backends run ours; the cpu one runs tfjs' own op, which is the reference.
+    const values = [xs, fs, bs, w].map((t) => t.dataSync().slice());
+    const run = (backend: string, op: typeof ours) => {
+      tf.setBackend(backend);
+      const [a, b, c, ww] = [xs, fs, bs, w].map((t, i) => tf.tensor(values[i]!, t.shape));
+      const out = tf.tidy(() => {
+        const gradients = bias ? gradientsOf((p, q, r) => weighted(op(p, q, r), ww!))(a!, b!, c!) : gradientsOf((p, q) => weighted(op(p, q, c!), ww!))(a!, b!);
+        return tf.concat([tf.reshape(op(a!, b!, c!), [-1]), gradients]);
+      });
+      const copy = tf.tensor(out.dataSync().slice(), out.shape);
+      tf.dispose([a, b, c, ww, out]);
+      return copy;
+    };
+    const expected = run('cpu', theirs), actual = run('native', ours);
+    expectClose(actual, expected, 'fusedConv2d');
+    tf.dispose([expected, actual]);
+    const kernels = await kernelsOf(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(ours(a, b, bs), w))([xs, fs]));
+    expect(kernels.filter((k) => k === 'FusedConv2D')).toHaveLength(1);
+    expect(kernels).not.toContain('Relu');
+    expect(kernels).not.toContain('Step');
+    if (activation === 'relu') expect(kernels).toContain(RELU_BIAS_GRAD);
+    tf.dispose([xs, fs, bs, w]);
+  });
+
+  it('the relu gradient keeps tfjs semantics for NaN and infinite values', () => {
+    const y = tf.tensor2d([NaN, 0, -1, 2, Infinity, 3], [3, 2]);
+    const dy = tf.tensor2d([1, Infinity, 5, NaN, 2, -Infinity], [3, 2]);
+    tf.setBackend('native');
+    const [dyOut, dBias] = tf.engine().runKernel(RELU_BIAS_GRAD, { dy, y }, {}) as tf.Tensor[];
+    tf.setBackend('cpu');
+    const expected = tf.tidy(() => tf.mul(dy, tf.step(y)));
+    expectClose(dyOut!, expected, 'relu gradient');
+    const expectedBias = tf.sum(expected, 0);
+    expectClose(dBias!, expectedBias, 'bias gradient');
+    tf.dispose([y, dy, dyOut!, dBias!, expected, expectedBias]);
+  });
+
+  it('fusedConv2d names bad arguments', () => {
+    tf.setBackend('native');
+    tf.tidy(() => {
+      const x = tf.zeros([1, 4, 4, 2]), filter = tf.zeros([3, 3, 2, 3]);
+      expect(() => fusedConv2d({ x: tf.zeros([4, 4, 2]), filter, strides: 1, pad: 'same' })).toThrow(/Expected a float32 tensor of rank 4 \(NHWC\) for x/);
+      expect(() => fusedConv2d({ x, filter: tf.zeros([3, 3, 5, 3]), strides: 1, pad: 'same' })).toThrow(/for filter/);
+      expect(() => fusedConv2d({ x, filter, bias: tf.zeros([2]), strides: 1, pad: 'same' })).toThrow(/shape \[3\] or null for bias/);
+      expect(() => fusedConv2d({ x, filter, strides: 0, pad: 'same' })).toThrow(/for strides but received 0/);
+      expect(() => fusedConv2d({ x, filter, strides: 1, pad: 'full' as 'same' })).toThrow(/'same' or 'valid' for pad/);
+      expect(() => fusedConv2d({ x, filter, strides: 1, pad: 'same', activation: 'elu' as 'relu' })).toThrow(/'linear' or 'relu' for activation/);
+    });
+  });
+});
+
 describe('elementwise', () => {
   const shapePairs: Array<[number[], number[]]> = [
     [[4, 5], [4, 5]], [[4, 5], [5]], [[4, 5], [4, 1]], [[4, 1], [1, 5]], [[], [3, 2]], [[3, 2], []],
@@ -362,9 +491,16 @@ describe('the addon re-checks what it is given', () => {
     expect(() => addon.reduce(0, f(6), Int32Array.from([2, 3]), Int32Array.from([1, 0]), f(2), 2)).toThrow(/out length/);
     expect(() => addon.reduce(0, f(0), Int32Array.from([0, 3]), Int32Array.from([1, 0]), f(3), 2)).toThrow(/empty/);
     expect(() => addon.batchNorm(f(6), f(2), f(3), null, null, 1e-3, 3, f(6), 2)).toThrow(/mean/);
-    expect(() => addon.batchNormGrad(f(6), f(6), f(2), f(3), null, 1e-3, 3, f(6), f(6), 2)).toThrow(/mean, variance and scale/);
+    expect(() => addon.batchNormGrad(f(6), f(6), f(2), f(3), null, 1e-3, 3, f(6), f(6), 2)).toThrow(/mean must hold `channels` values/);
     expect(() => addon.batchNormGrad(f(6), f(5), f(3), f(3), null, 1e-3, 3, f(6), f(6), 2)).toThrow(/lengths/);
     expect(() => addon.batchNormGrad(f(6), f(6), f(3), f(3), f(3), 1e-3, 3, f(6), f(5), 2)).toThrow(/lengths/);
+    expect(() => addon.batchNormTraining(f(6), f(3), null, 1e-3, 3, f(5), f(3), f(3), 2)).toThrow(/lengths/);
+    expect(() => addon.batchNormTraining(f(6), f(2), null, 1e-3, 3, f(6), f(3), f(3), 2)).toThrow(/scale must hold/);
+    expect(() => addon.batchNormTraining(f(0), null, null, 1e-3, 3, f(0), f(3), f(3), 2)).toThrow(/lengths/);
+    expect(() => addon.batchNormTrainingGrad(f(6), f(6), null, f(3), f(3), null, null, 1e-3, 3, f(6), f(3), f(2), 2)).toThrow(/dOffset must hold/);
+    expect(() => addon.batchNormTrainingGrad(f(6), f(9), null, f(3), f(3), null, null, 1e-3, 3, f(6), f(3), f(3), 2)).toThrow(/lengths/);
+    expect(() => addon.reluBiasGrad(f(6), f(6), 3, f(6), f(2), 2)).toThrow(/lengths/);
+    expect(() => addon.reluBiasGrad(f(6), f(5), 3, f(6), f(3), 2)).toThrow(/lengths/);
     expect(() => addon.softmax(f(6), 2, 4, f(6), 2)).toThrow(/rows x cols/);
     expect(() => addon.tile(f(3), Int32Array.from([3]), Int32Array.from([2]), f(5))).toThrow(/lengths/);
   });
@@ -375,5 +511,7 @@ describe('the addon re-checks what it is given', () => {
     const shared = f(200);
     expect(() => addon.conv2d(shared.subarray(0, 32), f(90), null, 0, convDims, shared.subarray(10, 90), 2)).toThrow(/overlaps/);
     expect(() => addon.batchNormGrad(shared.subarray(0, 6), f(6), f(3), f(3), null, 1e-3, 3, shared.subarray(3, 9), f(6), 2)).toThrow(/overlap/);
+    expect(() => addon.batchNormTraining(shared.subarray(0, 6), null, null, 1e-3, 3, f(6), shared.subarray(4, 7), f(3), 2)).toThrow(/overlap/);
+    expect(() => addon.reluBiasGrad(shared.subarray(0, 6), f(6), 3, shared.subarray(2, 8), f(3), 2)).toThrow(/overlap/);
   });
 });

@@ -16,6 +16,12 @@ export interface TfjsAddon {
     epsilon: number, channels: number, out: Float32Array, threads: number): void;
   batchNormGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
     epsilon: number, channels: number, dx: Float32Array, sums: Float32Array, threads: number): void;
+  batchNormTraining(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, epsilon: number, channels: number,
+    out: Float32Array, mean: Float32Array, variance: Float32Array, threads: number): void;
+  batchNormTrainingGrad(x: Float32Array, dy: Float32Array, scale: Float32Array | null, mean: Float32Array, variance: Float32Array,
+    dMean: Float32Array | null, dVariance: Float32Array | null, epsilon: number, channels: number,
+    dx: Float32Array, dScale: Float32Array, dOffset: Float32Array, threads: number): void;
+  reluBiasGrad(dy: Float32Array, y: Float32Array, channels: number, dyOut: Float32Array, dBias: Float32Array, threads: number): void;
   binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, outShape: Int32Array, out: Float32Array, threads: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number, threads: number): void;
   tile(x: Float32Array, shape: Int32Array, reps: Int32Array, out: Float32Array): void;

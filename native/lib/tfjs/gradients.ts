@@ -10,9 +10,9 @@
  * tfjs' own gradient for other backends and for whatever the fused path does not take.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FusedBatchNorm, Mean } from '@tensorflow/tfjs-core';
+import { Conv2DBackpropFilter, Conv2DBackpropInput, FusedBatchNorm, FusedConv2D, Mean } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD } from './kernels';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD } from './kernels';
 
 const FUSED = Symbol('tta.fusedGradient');
 
@@ -83,4 +83,63 @@ const meanGradient: FusedGradient = (dy, saved, attrs) => {
 export function registerFusedGradients(backendName: string): void {
   overrideGradient(FusedBatchNorm, backendName, batchNormGradient);
   overrideGradient(Mean, backendName, meanGradient);
+}
+
+/**
+ * The gradient of ops.ts's batchNormTraining kernel: one native kernel for dx, dScale and
+ * dOffset, differentiated through the batch statistics (tfjs fills the gradients of unused
+ * mean and variance outputs with zeros).
+ */
+export function registerBatchNormTrainingGradient(): void {
+  if (tf.getGradient(BATCH_NORM_TRAINING) != null) return;
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAINING,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const [dy, dMean, dVariance] = dys as Tensor[];
+      const [x, scale, mean, variance] = saved;
+      const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD,
+        { x: x!, dy: dy!, scale: scale!, mean: mean!, variance: variance!, dMean: dMean!, dVariance: dVariance! },
+        { varianceEpsilon: attrs.varianceEpsilon as number }) as Tensor[];
+      return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
+    },
+  });
+}
+
+/**
+ * A gradient for the FusedConv2D kernel with a relu or linear epilogue, so that ops.ts's
+ * fusedConv2d stays one kernel while gradients are recorded (tfjs-core's fused.conv2d splits
+ * into Conv2D, Add and Relu then, and its backward pass into Step, Multiply and Sum over the
+ * whole activation). The relu and bias gradients are one native pass. tfjs-core has no
+ * gradient for this kernel: its own op records a custom gradient around it, so this one only
+ * serves kernels run directly with a bias (fusedConv2d always passes one).
+ */
+export function registerFusedConv2DGradient(): void {
+  if (tf.getGradient(FusedConv2D) != null) return;
+  tf.registerGradient({
+    kernelName: FusedConv2D,
+    inputsToSave: ['x', 'filter', 'bias'],
+    outputsToSave: [true],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const [x, filter, bias, y] = saved as [Tensor, Tensor, Tensor, Tensor];
+      const activation = (attrs.activation as string | undefined) ?? 'linear';
+      const dyOut = dy as Tensor;
+      let dyActivation: Tensor, dBias: Tensor;
+      if (activation === 'relu') {
+        [dyActivation, dBias] = tf.engine().runKernel(RELU_BIAS_GRAD, { dy: dyOut, y }, {}) as [Tensor, Tensor];
+      } else if (activation === 'linear') {
+        dyActivation = dyOut;
+        dBias = tf.sum(dyOut, [0, 1, 2]);
+      } else {
+        throw new Error(`native: no gradient for FusedConv2D with activation '${activation}' (relu and linear have one)`);
+      }
+      const conv = { strides: attrs.strides, pad: attrs.pad, dataFormat: attrs.dataFormat, dimRoundingMode: attrs.dimRoundingMode } as NamedAttrMap;
+      return {
+        x: () => tf.engine().runKernel(Conv2DBackpropInput, { dy: dyActivation, filter }, { ...conv, inputShape: x.shape }) as Tensor,
+        filter: () => tf.engine().runKernel(Conv2DBackpropFilter, { x, dy: dyActivation }, { ...conv, filterShape: filter.shape }) as Tensor,
+        bias: () => tf.reshape(dBias, bias.shape),
+      };
+    },
+  });
 }

@@ -6,11 +6,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 import { addon } from './addon';
-import { BATCH_NORM_GRAD, batchNormGrad, kernelThreads, nativeKernels, withFallback } from './kernels';
-import { registerFusedGradients } from './gradients';
+import { bufferPool } from './memory';
+import {
+  BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, batchNormGrad, batchNormTrainingGradKernel,
+  batchNormTrainingKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
+} from './kernels';
+import { registerBatchNormTrainingGradient, registerFusedConv2DGradient, registerFusedGradients } from './gradients';
 
-export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD } from './kernels';
+export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD } from './kernels';
+export { batchNormTraining, fusedConv2d } from './ops';
+export type { BatchNormTrainingResult, FusedConv2DArgs } from './ops';
 
 export const BACKEND_NAME = 'native';
 /** Above wasm (2) and cpu (1), below tfjs-node (3). */
@@ -24,6 +31,37 @@ export class NativeBackend extends MathBackendCPU {
     // faster; these kernels are native already, and a CLI's stderr is not ours to clutter.
     (this as unknown as { firstUse: boolean }).firstUse = false;
     if (process.env.TTA_NATIVE_RETAIN_MEMORY !== '0' && !retainsFreedMemory) retainsFreedMemory = addon.retainFreedMemory();
+  }
+
+  // Every data entry passes through write or move, and leaves through disposeData: the
+  // buffer pool counts the entries holding each kernel output, and readSync (behind
+  // dataSync, data and arraySync) marks what it hands out as never to be reused.
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    const dataId = super.write(values, shape, dtype);
+    bufferPool.hold(values);
+    return dataId;
+  }
+
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    super.move(dataId, values, shape, dtype, refCount);
+    bufferPool.hold(values);
+  }
+
+  override disposeData(dataId: DataId, force?: boolean): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const disposed = super.disposeData(dataId, force);
+    if (disposed && values !== undefined && !this.data.has(dataId)) bufferPool.release(values);
+    return disposed;
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    if (this.data.has(dataId)) bufferPool.escape(this.data.get(dataId).values);
+    return super.readSync(dataId);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    bufferPool.clear();
   }
 }
 
@@ -43,11 +81,13 @@ export interface BackendInfo {
    * page faults on every allocation.
    */
   retainsFreedMemory: boolean;
+  /** Bytes of disposed kernel outputs waiting in the buffer pool for reuse (memory.ts). */
+  pooledBytes: number;
 }
 
 export function backendInfo(): BackendInfo {
   const info = addon.backendInfo();
-  return { ...info, threads: kernelThreads, retainsFreedMemory };
+  return { ...info, threads: kernelThreads, retainsFreedMemory, pooledBytes: bufferPool.pooledBytes };
 }
 
 /**
@@ -72,6 +112,11 @@ function register(): void {
     });
   }
   tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormGrad });
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingKernel });
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingGradKernel });
+  tf.registerKernel({ kernelName: RELU_BIAS_GRAD, backendName: BACKEND_NAME, kernelFunc: reluBiasGradKernel });
+  registerBatchNormTrainingGradient();
+  registerFusedConv2DGradient();
   if (process.env.TTA_NATIVE_FUSED_GRADIENTS !== '0') registerFusedGradients(BACKEND_NAME);
 }
 

@@ -5,6 +5,7 @@ import {
 import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { addon, defaultThreads } from './addon';
+import { bufferPool } from './memory';
 
 /**
  * A native kernel: the output, or null when the inputs or attributes are outside what
@@ -27,17 +28,12 @@ function f32(backend: MathBackendCPU, t: TensorInfo | null | undefined): Float32
   return values instanceof Float32Array && values.length === util.sizeFromShape(t.shape) ? values : null;
 }
 
-/** Below this many elements the zero-fill costs less than a separate allocation path. */
-const UNINITIALISED_MIN_LENGTH = 1 << 14;
-
 /**
- * A float32 output buffer. Large ones skip V8's zero-fill (a full extra pass over memory
- * on these bandwidth-bound kernels): every native kernel writes its whole output.
+ * A float32 output buffer with arbitrary contents: every native kernel writes its whole
+ * output. Large ones come from (and return to) the backend's buffer pool (memory.ts).
  */
 export function allocate(length: number): Float32Array {
-  if (length < UNINITIALISED_MIN_LENGTH) return new Float32Array(length);
-  const bytes = Buffer.allocUnsafeSlow(length * 4);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+  return bufferPool.take(length);
 }
 
 function output(backend: MathBackendCPU, shape: number[], values: Float32Array, dtype: DataType = 'float32'): TensorInfo {
@@ -350,6 +346,74 @@ export const batchNormGrad = (({ inputs, backend, attrs }: Parameters<NativeKern
   const sums = new Float32Array(2 * channels);
   addon.batchNormGrad(x, dy, mean, variance, scale, epsilon, channels, dx, sums, kernelThreads);
   return [output(backend, shape.slice(), dx), output(backend, [2 * channels], sums)];
+}) as unknown as KernelFunc;
+
+/** Name of the training-mode batch norm kernel (ops.ts's batchNormTraining); native backend only. */
+export const BATCH_NORM_TRAINING = 'TtaBatchNormTraining';
+/** Name of its gradient's kernel (gradients.ts). */
+export const BATCH_NORM_TRAINING_GRAD = 'TtaBatchNormTrainingGrad';
+
+/**
+ * The float32 values of a channels-innermost kernel's inputs: `full` ones share the first's
+ * shape, `perChannel` ones hold its last dimension, `optional` per-channel ones may be absent.
+ * Anything else is an error naming the kernel: no cpu kernel stands behind these.
+ */
+function channelsLastInputs(kernelName: string, backend: MathBackendCPU, inputs: Record<string, TensorInfo | null | undefined>,
+  full: string[], perChannel: string[], optional: string[] = []): { channels: number; shape: number[]; values: Record<string, Float32Array | null> } {
+  const shape = inputs[full[0]!]?.shape ?? [];
+  const channels = shape[shape.length - 1] ?? 0;
+  const values: Record<string, Float32Array | null> = {};
+  const fail = (what: string): never => { throw new Error(`native: ${kernelName} needs ${what}`); };
+  if (shape.length === 0 || channels === 0 || util.sizeFromShape(shape) === 0) fail(`a non-empty float32 ${full[0]} with channels innermost, got shape [${shape}]`);
+  for (const name of [...full, ...perChannel, ...optional]) {
+    const t = inputs[name];
+    if (t == null) {
+      if (!optional.includes(name)) fail(`input ${name}`);
+      values[name] = null;
+      continue;
+    }
+    const v = f32(backend, t);
+    const expected = full.includes(name) ? shape : [channels];
+    if (v == null || !util.arraysEqual(t.shape, expected)) fail(`${name} of float32 shape [${expected}], got ${t.dtype} [${t.shape}]`);
+    values[name] = v;
+  }
+  return { channels, shape, values };
+}
+
+/**
+ * Outputs [y, mean, variance] with mean and biased variance over every axis but the last,
+ * y = offset + (x - mean) * scale / sqrt(variance + varianceEpsilon).
+ */
+export const batchNormTrainingKernel = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
+  const { channels, shape, values } = channelsLastInputs(BATCH_NORM_TRAINING, backend, inputs, ['x'], [], ['scale', 'offset']);
+  const x = values.x!;
+  const out = allocate(x.length);
+  const mean = new Float32Array(channels), variance = new Float32Array(channels);
+  addon.batchNormTraining(x, values.scale ?? null, values.offset ?? null, attrs.varianceEpsilon as number, channels, out, mean, variance, kernelThreads);
+  return [output(backend, shape.slice(), out), output(backend, [channels], mean), output(backend, [channels], variance)];
+}) as unknown as KernelFunc;
+
+/** Outputs [dx, dScale, dOffset] of batchNormTraining from dy and the gradients reaching its mean and variance. */
+export const batchNormTrainingGradKernel = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
+  const { channels, shape, values } = channelsLastInputs(BATCH_NORM_TRAINING_GRAD, backend, inputs, ['x', 'dy'], ['mean', 'variance'],
+    ['scale', 'dMean', 'dVariance']);
+  const dx = allocate(values.x!.length);
+  const dScale = new Float32Array(channels), dOffset = new Float32Array(channels);
+  addon.batchNormTrainingGrad(values.x!, values.dy!, values.scale ?? null, values.mean!, values.variance!, values.dMean ?? null, values.dVariance ?? null,
+    attrs.varianceEpsilon as number, channels, dx, dScale, dOffset, kernelThreads);
+  return [output(backend, shape.slice(), dx), output(backend, [channels], dScale), output(backend, [channels], dOffset)];
+}) as unknown as KernelFunc;
+
+/** Name of the kernel behind the fused bias + relu gradient (gradients.ts); native backend only. */
+export const RELU_BIAS_GRAD = 'TtaReluBiasGrad';
+
+/** Outputs [dy * step(y), its sum over every axis but the last] for a bias + relu epilogue with output y. */
+export const reluBiasGradKernel = (({ inputs, backend }: Parameters<NativeKernel>[0]): TensorInfo[] => {
+  const { channels, shape, values } = channelsLastInputs(RELU_BIAS_GRAD, backend, inputs, ['dy', 'y'], []);
+  const dyOut = allocate(values.dy!.length);
+  const dBias = new Float32Array(channels);
+  addon.reluBiasGrad(values.dy!, values.y!, channels, dyOut, dBias, kernelThreads);
+  return [output(backend, shape.slice(), dyOut), output(backend, [channels], dBias)];
 }) as unknown as KernelFunc;
 
 BINARY_OPS.forEach((name, op) => { nativeKernels[name] = binary(op); });

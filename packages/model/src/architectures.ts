@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { invalidParameterError, outOfRangeError } from '@tta/native';
 import { seededRandom } from '@tta/data';
 import { describedTypeError } from './errors';
+import { batchNormalization, conv2d } from './native-layers';
 
 export interface ModelOptions {
   /** Seeds every weight initialiser, so the same seed gives the same initial weights. Unseeded when omitted. */
@@ -51,15 +52,15 @@ registerArchitecture('reference-cnn', {
     const he = () => tfl.initializers.heUniform({ seed: initializerSeeds() } as { seed: number });
     const glorot = () => tfl.initializers.glorotUniform({ seed: initializerSeeds() } as { seed: number });
     const model = tfl.sequential({ name: 'reference_cnn' });
-    model.add(tfl.layers.conv2d({ inputShape, filters: 32, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he(), name: 'conv2d_1' }));
-    model.add(tfl.layers.batchNormalization({ name: 'batch_normalization_1' }));
+    model.add(conv2d({ inputShape, filters: 32, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he(), name: 'conv2d_1' }));
+    model.add(batchNormalization({ name: 'batch_normalization_1' }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_1' }));
-    model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he(), name: 'conv2d_2' }));
-    model.add(tfl.layers.batchNormalization({ name: 'batch_normalization_2' }));
+    model.add(conv2d({ filters: 64, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he(), name: 'conv2d_2' }));
+    model.add(batchNormalization({ name: 'batch_normalization_2' }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_2' }));
     model.add(tfl.layers.flatten({ name: 'flatten_1' }));
     model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: he(), name: 'dense_1' }));
-    model.add(tfl.layers.batchNormalization({ name: 'batch_normalization_3' }));
+    model.add(batchNormalization({ name: 'batch_normalization_3' }));
     // Keras's default initialiser for the output layer, seeded.
     model.add(tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: glorot(), name: 'dense_2' }));
     return compileForClassification(model);
@@ -71,9 +72,9 @@ registerArchitecture('small-cnn', {
   create: ({ numClasses, inputShape, initializerSeeds }) => {
     const he = () => tfl.initializers.heUniform({ seed: initializerSeeds() } as { seed: number });
     const model = tfl.sequential({ name: 'small_cnn' });
-    model.add(tfl.layers.conv2d({ inputShape, filters: 8, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }));
+    model.add(conv2d({ inputShape, filters: 8, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-    model.add(tfl.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }));
+    model.add(conv2d({ filters: 16, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
     model.add(tfl.layers.flatten());
     model.add(tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeeds() } as { seed: number }) }));
