@@ -58,6 +58,15 @@ bool Overlaps(const void* a, size_t aBytes, const void* b, size_t bBytes) {
   return pa < pb + bBytes && pb < pa + aBytes;
 }
 
+bool CpuHasAvx2Fma() {
+#if TTA_X86_DISPATCH
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
 unsigned HardwareThreads() {
   static const unsigned n = std::max(1u, std::thread::hardware_concurrency());
   return n;

@@ -12,6 +12,16 @@
 #include <string>
 #include <vector>
 
+// Hot loops built twice on x86-64, for AVX2 and for the baseline, chosen at load time: the
+// addon stays portable while machines with AVX2 run eight floats per instruction.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__)
+#define TTA_X86_CLONES __attribute__((target_clones("avx2", "default")))
+#define TTA_X86_DISPATCH 1
+#else
+#define TTA_X86_CLONES
+#define TTA_X86_DISPATCH 0
+#endif
+
 namespace tta {
 
 // Product of the factors, or false when it does not fit in size_t.
@@ -42,6 +52,10 @@ unsigned HardwareThreads();
 // busy with another caller's job, the range runs on the calling thread alone, so
 // nested or concurrent calls (async workers) never deadlock.
 void ParallelFor(size_t count, unsigned threads, const std::function<void(size_t, size_t)>& fn);
+
+// Whether the CPU has AVX2 and FMA (false off x86-64): the convolutions' own loops pick
+// their build with that (target_clones cannot ask for two features in one clone).
+bool CpuHasAvx2Fma();
 
 // How many threads are worth using for `work` units of cheap work.
 unsigned ThreadsFor(size_t work, unsigned requested, size_t minWorkPerThread = 1 << 15);

@@ -51,7 +51,7 @@ void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* nam
 
 // Images per block: enough rows for an efficient GEMM, few enough for the cache.
 size_t ImagesPerBlock(const ConvGeometry& g) {
-  const size_t targetRows = 512;
+  const size_t targetRows = 256;
   return std::max<size_t>(1, targetRows / std::max<size_t>(1, g.pixelsPerImage));
 }
 
@@ -124,6 +124,261 @@ float* Columns(size_t size) {
   return tColumns.data();
 }
 
+// Layers with few input channels (an image network's first layer: 3) convolve directly:
+// im2col + GEMM has an inner dimension of fh * fw * c = 27 there, too short for GEMM's
+// packing to pay for itself, and the column matrix is 9 times the input. W output channels
+// at a time stay in registers.
+bool UseDirect(const ConvGeometry& g) { return g.c <= 4 && g.outC % 8 == 0 && g.colWidth <= 64; }
+
+// Output pixel p's image, and the top-left corner of its window (may lie in the padding).
+struct Window {
+  const float* image;
+  ptrdiff_t iy0, ix0;
+  bool interior;
+};
+
+// Output pixel (b, oy, ox), walked in order without a division per pixel.
+struct Pixel {
+  size_t b, oy, ox;
+  Pixel(const ConvGeometry& g, size_t p) : b(p / g.pixelsPerImage), oy(p % g.pixelsPerImage / g.outW), ox(p % g.outW) {}
+  void Next(const ConvGeometry& g) {
+    if (++ox < g.outW) return;
+    ox = 0;
+    if (++oy < g.outH) return;
+    oy = 0;
+    ++b;
+  }
+};
+
+inline Window WindowOf(const ConvGeometry& g, const float* x, const Pixel& px) {
+  const size_t b = px.b, oy = px.oy, ox = px.ox;
+  Window win{x + b * g.h * g.w * g.c, static_cast<ptrdiff_t>(oy * g.sh) - g.padTop, static_cast<ptrdiff_t>(ox * g.sw) - g.padLeft, false};
+  win.interior = win.iy0 >= 0 && win.ix0 >= 0 && win.iy0 + static_cast<ptrdiff_t>(g.fh) <= static_cast<ptrdiff_t>(g.h) &&
+                 win.ix0 + static_cast<ptrdiff_t>(g.fw) <= static_cast<ptrdiff_t>(g.w);
+  return win;
+}
+
+// The input values under output pixel p's window, (ky, kx, ci) order, 0 in the padding.
+inline void GatherTaps(const ConvGeometry& g, const float* x, const Pixel& px, float* taps) {
+  const Window win = WindowOf(g, x, px);
+  const size_t rowLength = g.fw * g.c;
+  if (win.interior) {
+    // NHWC: each window row is fw * c contiguous values.
+    for (size_t ky = 0; ky < g.fh; ++ky) {
+      std::memcpy(taps + ky * rowLength, win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c,
+                  rowLength * sizeof(float));
+    }
+    return;
+  }
+  for (size_t ky = 0; ky < g.fh; ++ky) {
+    const ptrdiff_t iy = win.iy0 + static_cast<ptrdiff_t>(ky);
+    for (size_t kx = 0; kx < g.fw; ++kx) {
+      const ptrdiff_t ix = win.ix0 + static_cast<ptrdiff_t>(kx);
+      float* dst = taps + (ky * g.fw + kx) * g.c;
+      if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h) || ix < 0 || ix >= static_cast<ptrdiff_t>(g.w)) {
+        std::memset(dst, 0, g.c * sizeof(float));
+      } else {
+        std::memcpy(dst, win.image + (static_cast<size_t>(iy) * g.w + static_cast<size_t>(ix)) * g.c, g.c * sizeof(float));
+      }
+    }
+  }
+}
+
+// Output channels [o0, o0 + W) of pixels [p0, p1): bias + sum of taps x filter, then the activation.
+// Eight floats: GCC's vector extension keeps the sums in registers (arrays of floats were
+// spilled to the stack on every step) and builds for whatever the function targets.
+typedef float Float8 __attribute__((vector_size(32)));
+
+inline __attribute__((always_inline)) Float8 Load8(const float* p) {
+  Float8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline __attribute__((always_inline)) void Store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
+
+template <size_t W>
+inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& g, const float* x, const float* filter, const float* bias,
+                                                            int activation, size_t p0, size_t p1, size_t o0, float* y) {
+  constexpr size_t V = W / 8;
+  float taps[64];
+  const size_t rowLength = g.fw * g.c;
+  Float8 initial[V];
+  for (size_t k = 0; k < V; ++k) initial[k] = bias != nullptr ? Load8(bias + o0 + 8 * k) : Float8{};
+  auto store = [&](size_t p, const Float8* acc) {
+    float* out = y + p * g.outC + o0;
+#pragma GCC unroll 8
+    for (size_t k = 0; k < V; ++k) {
+      Float8 v = acc[k];
+      if (activation >= 1) v = v < 0.0f ? Float8{} : v;
+      if (activation == 2) v = v > 6.0f ? Float8{} + 6.0f : v;
+      Store8(out + 8 * k, v);
+    }
+  };
+  Pixel px(g, p0);
+  for (size_t p = p0; p < p1; ++p, px.Next(g)) {
+    Float8 acc[V];
+#pragma GCC unroll 8
+    for (size_t k = 0; k < V; ++k) acc[k] = initial[k];
+    const Window win = WindowOf(g, x, px);
+    // Two neighbouring interior pixels at once: twice the independent sums in flight (one
+    // pixel's chain of fused multiply-adds is latency-bound) and each weight loaded once.
+    if (win.interior && p + 1 < p1 && px.ox + 1 < g.outW &&
+        win.ix0 + static_cast<ptrdiff_t>(g.sw + g.fw) <= static_cast<ptrdiff_t>(g.w)) {
+      Float8 next[V];
+#pragma GCC unroll 8
+      for (size_t k = 0; k < V; ++k) next[k] = initial[k];
+      for (size_t ky = 0; ky < g.fh; ++ky) {
+        const float* src = win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c;
+        const float* src1 = src + g.sw * g.c;
+        const float* weights = filter + ky * rowLength * g.outC + o0;
+        for (size_t j = 0; j < rowLength; ++j) {
+          const Float8 v = Float8{} + src[j], v1 = Float8{} + src1[j];
+          const float* row = weights + j * g.outC;
+#pragma GCC unroll 8
+          for (size_t k = 0; k < V; ++k) {
+            const Float8 w = Load8(row + 8 * k);
+            acc[k] += v * w;
+            next[k] += v1 * w;
+          }
+        }
+      }
+      store(p, acc);
+      ++p;
+      px.Next(g);
+      store(p, next);
+      continue;
+    }
+    if (win.interior) {
+      // Read the window in place: no gather for the pixels away from the border.
+      for (size_t ky = 0; ky < g.fh; ++ky) {
+        const float* src = win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c;
+        const float* weights = filter + ky * rowLength * g.outC + o0;
+        for (size_t j = 0; j < rowLength; ++j) {
+          const Float8 v = Float8{} + src[j];
+          const float* row = weights + j * g.outC;
+#pragma GCC unroll 8
+          for (size_t k = 0; k < V; ++k) acc[k] += v * Load8(row + 8 * k);
+        }
+      }
+    } else {
+      GatherTaps(g, x, px, taps);
+      for (size_t t = 0; t < g.colWidth; ++t) {
+        const Float8 v = Float8{} + taps[t];
+        const float* row = filter + t * g.outC + o0;
+#pragma GCC unroll 8
+        for (size_t k = 0; k < V; ++k) acc[k] += v * Load8(row + 8 * k);
+      }
+    }
+    store(p, acc);
+  }
+}
+
+inline __attribute__((always_inline)) void DirectConvBody(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                               size_t p0, size_t p1, float* y) {
+  for (size_t o0 = 0; o0 < g.outC;) {
+    const size_t left = g.outC - o0;
+    if (left >= 32) {
+      DirectConvPixels<32>(g, x, filter, bias, activation, p0, p1, o0, y);
+      o0 += 32;
+    } else if (left >= 16) {
+      DirectConvPixels<16>(g, x, filter, bias, activation, p0, p1, o0, y);
+      o0 += 16;
+    } else {
+      DirectConvPixels<8>(g, x, filter, bias, activation, p0, p1, o0, y);
+      o0 += 8;
+    }
+  }
+}
+
+// dw[t][o0 .. o0 + W) += sum over pixels [p0, p1) of taps[p][t] * dy[p][o0 ..): one tap row at
+// a time over a block of pixels whose taps were gathered first, the sums in registers.
+template <size_t W>
+inline __attribute__((always_inline)) void DirectFilterGradBlock(const ConvGeometry& g, const float* taps, const float* dy, size_t p0, size_t p1,
+                                                                 size_t o0, float* dw) {
+  constexpr size_t V = W / 8;
+  for (size_t t = 0; t < g.colWidth; ++t) {
+    // Even and odd pixels in separate sums: twice the independent chains in flight.
+    Float8 acc[V], odd[V];
+#pragma GCC unroll 8
+    for (size_t k = 0; k < V; ++k) acc[k] = odd[k] = Float8{};
+    size_t p = p0;
+    for (; p + 1 < p1; p += 2) {
+      const Float8 v = Float8{} + taps[(p - p0) * g.colWidth + t], v1 = Float8{} + taps[(p + 1 - p0) * g.colWidth + t];
+      const float* row = dy + p * g.outC + o0;
+#pragma GCC unroll 8
+      for (size_t k = 0; k < V; ++k) {
+        acc[k] += v * Load8(row + 8 * k);
+        odd[k] += v1 * Load8(row + g.outC + 8 * k);
+      }
+    }
+    if (p < p1) {
+      const Float8 v = Float8{} + taps[(p - p0) * g.colWidth + t];
+#pragma GCC unroll 8
+      for (size_t k = 0; k < V; ++k) acc[k] += v * Load8(dy + p * g.outC + o0 + 8 * k);
+    }
+    float* out = dw + t * g.outC + o0;
+#pragma GCC unroll 8
+    for (size_t k = 0; k < V; ++k) Store8(out + 8 * k, Load8(out + 8 * k) + (acc[k] + odd[k]));
+  }
+}
+
+inline __attribute__((always_inline)) void DirectFilterGradBody(const ConvGeometry& g, const float* x, const float* dy, size_t p0, size_t p1, float* dw) {
+  constexpr size_t kBlock = 64;
+  float taps[kBlock * 64];
+  for (size_t b0 = p0; b0 < p1; b0 += kBlock) {
+    const size_t b1 = std::min(p1, b0 + kBlock);
+    Pixel px(g, b0);
+    for (size_t p = b0; p < b1; ++p, px.Next(g)) GatherTaps(g, x, px, taps + (p - b0) * g.colWidth);
+    for (size_t o0 = 0; o0 < g.outC;) {
+      const size_t left = g.outC - o0;
+      if (left >= 32) {
+        DirectFilterGradBlock<32>(g, taps, dy, b0, b1, o0, dw);
+        o0 += 32;
+      } else if (left >= 16) {
+        DirectFilterGradBlock<16>(g, taps, dy, b0, b1, o0, dw);
+        o0 += 16;
+      } else {
+        DirectFilterGradBlock<8>(g, taps, dy, b0, b1, o0, dw);
+        o0 += 8;
+      }
+    }
+  }
+}
+
+// Each direct loop built for AVX2 + FMA and for the baseline (this file is compiled with
+// -ffp-contract=fast, see CMakeLists.txt), chosen at run time.
+#if TTA_X86_DISPATCH
+#define TTA_AVX2_FMA __attribute__((target("avx2,fma")))
+#else
+#define TTA_AVX2_FMA
+#endif
+
+TTA_AVX2_FMA void DirectConvAvx2(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                                 size_t p0, size_t p1, float* y) {
+  DirectConvBody(g, x, filter, bias, activation, p0, p1, y);
+}
+
+void DirectConv(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation, size_t p0, size_t p1, float* y) {
+  if (CpuHasAvx2Fma()) {
+    DirectConvAvx2(g, x, filter, bias, activation, p0, p1, y);
+  } else {
+    DirectConvBody(g, x, filter, bias, activation, p0, p1, y);
+  }
+}
+
+TTA_AVX2_FMA void DirectFilterGradAvx2(const ConvGeometry& g, const float* x, const float* dy, size_t p0, size_t p1, float* dw) {
+  DirectFilterGradBody(g, x, dy, p0, p1, dw);
+}
+
+void DirectFilterGrad(const ConvGeometry& g, const float* x, const float* dy, size_t p0, size_t p1, float* dw) {
+  if (CpuHasAvx2Fma()) {
+    DirectFilterGradAvx2(g, x, dy, p0, p1, dw);
+  } else {
+    DirectFilterGradBody(g, x, dy, p0, p1, dw);
+  }
+}
+
 }  // namespace
 
 Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
@@ -144,9 +399,16 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4)) throw Napi::RangeError::New(env, "native: conv2d out overlaps x");
   if (g.ySize == 0) return env.Undefined();
 
+  const float* biasData = bias.data;
+  if (UseDirect(g)) {
+    const size_t pixels = g.n * g.pixelsPerImage;
+    ParallelFor(pixels, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
+      DirectConv(g, x.data, filter.data, biasData, activation, begin, end, y.data);
+    });
+    return env.Undefined();
+  }
   const size_t perBlock = ImagesPerBlock(g);
   const size_t blocks = (g.n + perBlock - 1) / perBlock;
-  const float* biasData = bias.data;
   ParallelFor(blocks, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
     for (size_t blk = begin; blk < end; ++blk) {
       const size_t b0 = blk * perBlock, b1 = std::min(g.n, b0 + perBlock);
@@ -227,6 +489,21 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
   std::memset(dw.data, 0, g.filterSize * sizeof(float));
   if (g.ySize == 0) return env.Undefined();
 
+  if (UseDirect(g)) {
+    const size_t pixels = g.n * g.pixelsPerImage;
+    const unsigned slots = std::max(1u, std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), static_cast<unsigned>(std::min<size_t>(pixels, 1024))));
+    std::vector<std::vector<float>> partial(slots);
+    ParallelFor(slots, slots, [&](size_t s0, size_t s1) {
+      for (size_t s = s0; s < s1; ++s) {
+        partial[s].assign(g.filterSize, 0.0f);
+        DirectFilterGrad(g, x.data, dy.data, pixels * s / slots, pixels * (s + 1) / slots, partial[s].data());
+      }
+    });
+    for (const auto& acc : partial) {
+      for (size_t i = 0; i < g.filterSize; ++i) dw.data[i] += acc[i];
+    }
+    return env.Undefined();
+  }
   const size_t perBlock = ImagesPerBlock(g);
   const size_t blocks = (g.n + perBlock - 1) / perBlock;
   const unsigned slots = std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), static_cast<unsigned>(blocks));

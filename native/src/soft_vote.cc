@@ -37,14 +37,8 @@ size_t ArgmaxFloat(const float* row, size_t classes) {
 }
 
 // The hot loops of mean/sum (float to double, multiply, add) and of the finiteness check
-// are built twice on x86-64, for AVX2 and for the baseline, and chosen at load time: the
-// addon stays portable while machines with AVX2 handle four doubles per instruction. No FMA
+// are TTA_X86_CLONES: machines with AVX2 handle four doubles per instruction. No FMA
 // (-ffp-contract=off), so both clones give the same bits as the TS reference.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__)
-#define TTA_X86_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TTA_X86_CLONES
-#endif
 
 TTA_X86_CLONES void AddWeighted(double* __restrict a, const float* __restrict p, size_t len, double w) {
   for (size_t x = 0; x < len; ++x) a[x] += w * static_cast<double>(p[x]);

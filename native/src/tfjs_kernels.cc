@@ -4,6 +4,7 @@
 #include <malloc.h>
 #endif
 
+#include "adam.h"
 #include "batch_norm.h"
 #include "conv2d.h"
 #include "elementwise.h"
@@ -48,6 +49,7 @@ Napi::Object TfjsKernels(Napi::Env env) {
   add("maxPoolGrad", MaxPoolGradJs);
   add("avgPoolGrad", AvgPoolGradJs);
   add("matMul", MatMulJs);
+  add("adamUpdate", AdamUpdateJs);
   add("batchNorm", BatchNormJs);
   add("batchNormGrad", BatchNormGradJs);
   add("batchNormTraining", BatchNormTrainingJs);

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import {
   BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, BINARY_OPS, REDUCE_OPS, RELU_BIAS_GRAD, UNARY_OPS, backendInfo,
-  batchNormTraining, fusedConv2d, nativeKernels, sgemm,
+  ADAM_UPDATE, batchNormTraining, fusedAdam, fusedConv2d, nativeKernels, sgemm,
 } from '../lib/tfjs';
 import { addon } from '../lib/tfjs/addon';
 import { randomInt, rng } from './helpers';
@@ -76,7 +76,7 @@ describe('registration', () => {
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName);
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
     // Every cpu kernel, and the ones behind the fused batch norm and fused conv gradients.
-    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD]));
+    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE]));
     for (const name of Object.keys(nativeKernels)) expect(native).toContain(name);
     for (const name of [...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS]) expect(nativeKernels[name]).toBeDefined();
   });
@@ -393,6 +393,68 @@ describe('fused layer ops (batchNormTraining, fusedConv2d)', () => {
   });
 });
 
+describe('fused Adam', () => {
+  /** Every variable and optimizer weight after `steps` Adam steps on a least-squares problem. */
+  async function optimise(backend: string, make: () => tf.AdamOptimizer, steps: number): Promise<Float32Array[]> {
+    tf.setBackend(backend);
+    const started = tf.memory().numTensors;
+    const optimizer = make();
+    const [w, b] = tf.tidy(() => [tf.variable(tf.tensor2d(Float32Array.from({ length: 200 * 30 }, (_, i) => Math.sin(i)), [200, 30])), tf.variable(tf.zeros([30]))]);
+    const x = tf.tensor2d(Float32Array.from({ length: 8 * 200 }, (_, i) => Math.cos(i * 0.7)), [8, 200]);
+    for (let i = 0; i < steps; i++) optimizer.minimize(() => tf.sum(tf.square(tf.add(tf.matMul(x, w), b))));
+    const weights = await optimizer.getWeights();
+    const result = [w, b, ...weights.map((n) => n.tensor)].map((t) => t.dataSync().slice());
+    // getWeights makes the iteration count a new tensor; the moments are the optimizer's.
+    weights[0]!.tensor.dispose();
+    optimizer.dispose();
+    tf.dispose([w, b, x]);
+    expect(tf.memory().numTensors).toBe(started);
+    return result;
+  }
+
+  it('matches tfjs\' Adam step for step (variables, moments, iterations), as one kernel per variable', async () => {
+    const expected = await optimise('cpu', () => tf.train.adam(0.01), 5);
+    const actual = await optimise('native', () => fusedAdam(0.01), 5);
+    expect(actual).toHaveLength(expected.length);
+    tf.tidy(() => actual.forEach((a, i) => expectClose(tf.tensor(a), tf.tensor(expected[i]!), `weight ${i}`)));
+    const onCpu = await optimise('cpu', () => fusedAdam(0.01), 5);
+    onCpu.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(expected[i]!)));
+    tf.setBackend('native');
+    const optimizer = fusedAdam(0.01, 0.8, 0.99, 1e-6);
+    expect(optimizer).toBeInstanceOf(tf.AdamOptimizer);
+    expect(optimizer.getClassName()).toBe('Adam');
+    expect(optimizer.getConfig()).toEqual({ learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
+    const v = tf.tidy(() => tf.variable(tf.ones([4])));
+    const profile = await tf.profile(() => optimizer.minimize(() => tf.sum(tf.square(v))));
+    expect(profile.kernels.filter((k) => k.name === ADAM_UPDATE)).toHaveLength(1);
+    expect(profile.kernels.map((k) => k.name)).not.toContain('Sqrt');
+    optimizer.dispose();
+    v.dispose();
+  });
+
+  it('restores from tfjs Adam weights and continues as tfjs would', async () => {
+    tf.setBackend('native');
+    const run = async (make: () => tf.AdamOptimizer) => {
+      const v = tf.tidy(() => tf.variable(tf.tensor1d([1, -2, 3]), true, 'restore_probe'));
+      const first = tf.train.adam(0.1);
+      first.minimize(() => tf.sum(tf.square(v)));
+      const second = make();
+      const saved = await first.getWeights();
+      await second.setWeights(saved);
+      saved[0]!.tensor.dispose();
+      second.minimize(() => tf.sum(tf.square(v)));
+      const out = v.dataSync().slice();
+      first.dispose();
+      second.dispose();
+      v.dispose();
+      return tf.tensor(out);
+    };
+    const expected = await run(() => tf.train.adam(0.1)), actual = await run(() => fusedAdam(0.1));
+    expectClose(actual, expected, 'restored');
+    tf.dispose([expected, actual]);
+  });
+});
+
 describe('elementwise', () => {
   const shapePairs: Array<[number[], number[]]> = [
     [[4, 5], [4, 5]], [[4, 5], [5]], [[4, 5], [4, 1]], [[4, 1], [1, 5]], [[], [3, 2]], [[3, 2], []],
@@ -501,6 +563,8 @@ describe('the addon re-checks what it is given', () => {
     expect(() => addon.batchNormTrainingGrad(f(6), f(9), null, f(3), f(3), null, null, 1e-3, 3, f(6), f(3), f(3), 2)).toThrow(/lengths/);
     expect(() => addon.reluBiasGrad(f(6), f(6), 3, f(6), f(2), 2)).toThrow(/lengths/);
     expect(() => addon.reluBiasGrad(f(6), f(5), 3, f(6), f(3), 2)).toThrow(/lengths/);
+    expect(() => addon.adamUpdate(f(4), f(4), f(4), f(3), 0.1, 0.9, 0.999, 1e-7, 0.1, 0.001, f(4), f(4), f(4), 2)).toThrow(/value's length/);
+    expect(() => addon.adamUpdate(f(4), f(4), f(4), f(4), 0.1, 0.9, 0.999, 1e-7, 0.1, 0.001, f(4), f(5), f(4), 2)).toThrow(/value's length/);
     expect(() => addon.softmax(f(6), 2, 4, f(6), 2)).toThrow(/rows x cols/);
     expect(() => addon.tile(f(3), Int32Array.from([3]), Int32Array.from([2]), f(5))).toThrow(/lengths/);
   });
@@ -513,5 +577,6 @@ describe('the addon re-checks what it is given', () => {
     expect(() => addon.batchNormGrad(shared.subarray(0, 6), f(6), f(3), f(3), null, 1e-3, 3, shared.subarray(3, 9), f(6), 2)).toThrow(/overlap/);
     expect(() => addon.batchNormTraining(shared.subarray(0, 6), null, null, 1e-3, 3, f(6), shared.subarray(4, 7), f(3), 2)).toThrow(/overlap/);
     expect(() => addon.reluBiasGrad(shared.subarray(0, 6), f(6), 3, shared.subarray(2, 8), f(3), 2)).toThrow(/overlap/);
+    expect(() => addon.adamUpdate(shared.subarray(0, 4), f(4), f(4), f(4), 0.1, 0.9, 0.999, 1e-7, 0.1, 0.001, shared.subarray(2, 6), f(4), f(4), 2)).toThrow(/overlap/);
   });
 });

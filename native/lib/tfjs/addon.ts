@@ -12,6 +12,8 @@ export interface TfjsAddon {
   maxPoolGrad(dy: Float32Array, x: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
   avgPoolGrad(dy: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
+  adamUpdate(value: Float32Array, m: Float32Array, v: Float32Array, gradient: Float32Array, learningRate: number, beta1: number, beta2: number,
+    epsilon: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number, outValue: Float32Array, outM: Float32Array, outV: Float32Array, threads: number): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
     epsilon: number, channels: number, out: Float32Array, threads: number): void;
   batchNormGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,

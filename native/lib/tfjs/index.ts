@@ -10,12 +10,13 @@ import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 import { addon } from './addon';
 import { bufferPool } from './memory';
 import {
-  BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, batchNormGrad, batchNormTrainingGradKernel,
-  batchNormTrainingKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
+  ADAM_UPDATE, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, batchNormGrad, batchNormTrainingGradKernel,
+  batchNormTrainingKernel, adamUpdateKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
 } from './kernels';
 import { registerBatchNormTrainingGradient, registerFusedConv2DGradient, registerFusedGradients } from './gradients';
 
-export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD } from './kernels';
+export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE } from './kernels';
+export { FusedAdamOptimizer, fusedAdam } from './optimizers';
 export { batchNormTraining, fusedConv2d } from './ops';
 export type { BatchNormTrainingResult, FusedConv2DArgs } from './ops';
 
@@ -115,6 +116,7 @@ function register(): void {
   tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingKernel });
   tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingGradKernel });
   tf.registerKernel({ kernelName: RELU_BIAS_GRAD, backendName: BACKEND_NAME, kernelFunc: reluBiasGradKernel });
+  tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: BACKEND_NAME, kernelFunc: adamUpdateKernel });
   registerBatchNormTrainingGradient();
   registerFusedConv2DGradient();
   if (process.env.TTA_NATIVE_FUSED_GRADIENTS !== '0') registerFusedGradients(BACKEND_NAME);

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { invalidParameterError, outOfRangeError } from '@tta/native';
 import { seededRandom } from '@tta/data';
 import { describedTypeError } from './errors';
-import { batchNormalization, conv2d } from './native-layers';
+import { batchNormalization, conv2d, nativeOps } from './native-layers';
 
 export interface ModelOptions {
   /** Seeds every weight initialiser, so the same seed gives the same initial weights. Unseeded when omitted. */
@@ -40,8 +40,12 @@ export function listArchitectures(): { name: string; description: string }[] {
 
 /** Compiles with the reference training setup: Adam (lr 0.001), categorical cross-entropy, accuracy. */
 export function compileForClassification(model: tfl.LayersModel): tfl.LayersModel {
-  // By name, so the model owns the optimizer (Adam, lr 0.001 in tfjs-layers) and disposes it with itself.
-  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // Where @tta/native/tfjs is loaded, its Adam (tfjs' Adam with one fused kernel per variable
+  // on the native backend, tfjs' own elsewhere); otherwise by name (Adam, lr 0.001 in tfjs-layers).
+  const fused = nativeOps(false)?.fusedAdam(0.001);
+  model.compile({ optimizer: fused ?? 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // Either way the model owns its optimizer and disposes it with itself.
+  if (fused !== undefined) (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
   return model;
 }
 

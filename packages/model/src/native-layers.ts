@@ -22,11 +22,15 @@ const KerasConv2D = tfl.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor
 
 type NativeOps = typeof import('@tta/native/tfjs');
 
-/** @tta/native/tfjs when the native backend runs (it is loaded then), else null. */
-function nativeOps(): NativeOps | null {
+/**
+ * @tta/native/tfjs when it is loaded (selecting the native backend loads it), else null; with
+ * `running`, only while the native backend runs.
+ */
+export function nativeOps(running = true): NativeOps | null {
+  const loaded = running ? tf.getBackend() === 'native' : tf.findBackendFactory('native') != null;
   // Required lazily: importing it loads the addon, which is optional for this package.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return tf.getBackend() === 'native' ? (require('@tta/native/tfjs') as NativeOps) : null;
+  return loaded ? (require('@tta/native/tfjs') as NativeOps) : null;
 }
 
 function singleInput(inputs: Tensor | Tensor[]): Tensor | undefined {

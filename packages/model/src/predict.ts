@@ -74,7 +74,8 @@ export async function predict(model: tfl.LayersModel, images: Uint8Array | Float
     const count = Math.min(batchSize, n - start);
     const batch = imageBatch(images, pixelsPerImage, start, count, shape, scratch);
     const probabilities = tf.tidy(() => {
-      const output = model.predict(tf.tensor4d(batch, [count, shape[0], shape[1], shape[2]])) as tf.Tensor;
+      // batchSize: tfjs-layers would otherwise split the batch into slices of 32 and concatenate them.
+      const output = model.predict(tf.tensor4d(batch, [count, shape[0], shape[1], shape[2]]), { batchSize: count }) as tf.Tensor;
       return applySoftmax ? tf.softmax(output) : output;
     });
     try {

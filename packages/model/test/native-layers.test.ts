@@ -2,7 +2,7 @@
 // Keras layers (config, weights, serialisation), the same training step as tfjs-layers' own.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend } from '../src';
+import { createReferenceCnn, selectBackend } from '../src';
 import { BatchNormalization, Conv2D, batchNormalization, conv2d } from '../src/native-layers';
 
 type Factories = { conv: typeof conv2d; norm: typeof batchNormalization };
@@ -113,4 +113,17 @@ test('on native, training runs the fused kernels instead of the compositions', a
   // tf.moments takes two Means per batch norm layer; the loss keeps its own.
   expect(composed('Mean') - fused('Mean')).toBe(6);
   tf.dispose([x, y]);
+});
+
+test('on native, the reference CNN trains with the fused Adam, which the model owns and disposes', async () => {
+  await selectBackend('native');
+  const before = tf.memory().numTensors;
+  const model = createReferenceCnn({ seed: 2 });
+  expect(model.optimizer.getClassName()).toBe('Adam');
+  expect(model.optimizer.constructor.name).toBe('FusedAdamOptimizer');
+  const { x, y } = tf.tidy(() => ({ x: tf.randomUniform([4, 32, 32, 3]), y: tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10), 'float32') }));
+  await model.trainOnBatch(x, y);
+  tf.dispose([x, y]);
+  model.dispose();
+  expect(tf.memory().numTensors).toBe(before);
 });
