@@ -110,6 +110,14 @@ describe('convolutions', () => {
     { x: [2, 5, 5, 1], f: [5, 5, 1, 2], strides: 1, pad: 1 },
     { x: [1, 1, 1, 1], f: [1, 1, 1, 1], strides: 1, pad: 'same' },
     { x: [0, 4, 4, 2], f: [3, 3, 2, 2], strides: 1, pad: 'same' },
+    // Few input channels and outChannels a multiple of 8: the direct convolution (interior
+    // pixels in pairs, border pixels gathered, 32/16/8-channel slices).
+    { x: [3, 9, 7, 3], f: [3, 3, 3, 8], strides: 1, pad: 'same' },
+    { x: [2, 10, 11, 1], f: [3, 2, 1, 40], strides: [2, 1], pad: 'same' },
+    { x: [2, 6, 7, 4], f: [3, 3, 4, 16], strides: 1, pad: 'valid' },
+    { x: [1, 2, 2, 3], f: [3, 3, 3, 24], strides: 1, pad: 'same' },
+    { x: [4, 8, 8, 3], f: [3, 3, 3, 32], strides: 2, pad: 'valid' },
+    { x: [2, 5, 9, 3], f: [1, 3, 3, 64], strides: 1, pad: 'same' },
   ];
   for (let i = 0; i < 4; i++) {
     const c = randomInt(random, 1, 6);
