@@ -140,8 +140,9 @@ Napi::Value BatchNormTrainingJs(const Napi::CallbackInfo& info) {
   if (x.length == 0 || x.length % channels != 0 || out.length != x.length) {
     throw Napi::RangeError::New(env, "native: batchNormTraining x/out lengths do not match channels");
   }
-  if (OverlapsAny(mean, {&x, &out, &variance}) || OverlapsAny(variance, {&x, &out})) {
-    throw Napi::RangeError::New(env, "native: batchNormTraining mean/variance overlap other arguments");
+  if (OverlapsAny(out, {&x, &scale, &offset, &mean, &variance}) || OverlapsAny(mean, {&x, &scale, &offset, &variance}) ||
+      OverlapsAny(variance, {&x, &scale, &offset})) {
+    throw Napi::RangeError::New(env, "native: batchNormTraining outputs overlap other arguments");
   }
   const size_t rows = x.length / channels;
   // Sums of (x - first row) and its square: the shift keeps the variance exact when the
@@ -206,7 +207,9 @@ Napi::Value BatchNormTrainingGradJs(const Napi::CallbackInfo& info) {
   if (x.length == 0 || x.length % channels != 0 || dy.length != x.length || dx.length != x.length) {
     throw Napi::RangeError::New(env, "native: batchNormTrainingGrad x/dy/dx lengths do not match channels");
   }
-  if (OverlapsAny(dx, {&x, &dy, &dScale, &dOffset}) || OverlapsAny(dScale, {&x, &dy, &dOffset}) || OverlapsAny(dOffset, {&x, &dy})) {
+  const std::initializer_list<const Span<float>*> inputs = {&x, &dy, &scale, &mean, &variance, &dMean, &dVariance};
+  if (OverlapsAny(dx, inputs) || OverlapsAny(dx, {&dScale, &dOffset}) || OverlapsAny(dScale, inputs) || OverlapsAny(dScale, {&dOffset}) ||
+      OverlapsAny(dOffset, inputs)) {
     throw Napi::RangeError::New(env, "native: batchNormTrainingGrad outputs overlap other arguments");
   }
   const size_t rows = x.length / channels;

@@ -396,7 +396,10 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   ExpectLength(env, filter.length, g.filterSize, "filter");
   ExpectLength(env, y.length, g.ySize, "out");
   if (bias.data != nullptr) ExpectLength(env, bias.length, g.outC, "bias");
-  if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4)) throw Napi::RangeError::New(env, "native: conv2d out overlaps x");
+  if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4) || Overlaps(y.data, g.ySize * 4, filter.data, g.filterSize * 4) ||
+      (bias.data != nullptr && Overlaps(y.data, g.ySize * 4, bias.data, g.outC * 4))) {
+    throw Napi::RangeError::New(env, "native: conv2d out overlaps an input");
+  }
   if (g.ySize == 0) return env.Undefined();
 
   const float* biasData = bias.data;
@@ -450,7 +453,9 @@ Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
   ExpectLength(env, dy.length, g.ySize, "dy");
   ExpectLength(env, filter.length, g.filterSize, "filter");
   ExpectLength(env, dx.length, g.xSize, "dx");
-  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4)) throw Napi::RangeError::New(env, "native: conv2d dx overlaps dy");
+  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4) || Overlaps(dx.data, g.xSize * 4, filter.data, g.filterSize * 4)) {
+    throw Napi::RangeError::New(env, "native: conv2d dx overlaps an input");
+  }
   if (g.xSize == 0) return env.Undefined();
 
   const size_t perBlock = ImagesPerBlock(g);
@@ -485,6 +490,9 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
   ExpectLength(env, x.length, g.xSize, "x");
   ExpectLength(env, dy.length, g.ySize, "dy");
   ExpectLength(env, dw.length, g.filterSize, "dw");
+  if (Overlaps(dw.data, g.filterSize * 4, x.data, g.xSize * 4) || Overlaps(dw.data, g.filterSize * 4, dy.data, g.ySize * 4)) {
+    throw Napi::RangeError::New(env, "native: conv2dBackpropFilter dw overlaps an input");
+  }
   if (g.filterSize == 0) return env.Undefined();
   std::memset(dw.data, 0, g.filterSize * sizeof(float));
   if (g.ySize == 0) return env.Undefined();

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import {
   BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, BINARY_OPS, REDUCE_OPS, RELU_BIAS_GRAD, UNARY_OPS, backendInfo,
-  ADAM_UPDATE, batchNormTraining, fusedAdam, fusedConv2d, nativeKernels, sgemm,
+  ADAM_UPDATE, FUSED_CONV2D, batchNormTraining, fusedAdam, fusedConv2d, nativeKernels, sgemm,
 } from '../lib/tfjs';
 import { addon } from '../lib/tfjs/addon';
 import { randomInt, rng } from './helpers';
@@ -76,7 +76,7 @@ describe('registration', () => {
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName);
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
     // Every cpu kernel, and the ones behind the fused batch norm and fused conv gradients.
-    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE]));
+    expect(new Set(native)).toEqual(new Set([...cpu, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE, FUSED_CONV2D]));
     for (const name of Object.keys(nativeKernels)) expect(native).toContain(name);
     for (const name of [...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS]) expect(nativeKernels[name]).toBeDefined();
   });
@@ -317,6 +317,24 @@ describe('fused layer ops (batchNormTraining, fusedConv2d)', () => {
       tf.dispose([x, w, offset, scale, wm, wv]);
     });
 
+  it('batchNormTraining, fusedConv2d and the fused Adam take float32 tensors stored as integers (the cpu backend\'s int32 -> float32 Cast)', () => {
+    tf.setBackend('native');
+    const optimizer = fusedAdam(0.5);
+    const v = tf.tidy(() => tf.variable(tf.cast(tf.tensor1d([1, -2], 'int32'), 'float32')));
+    tf.tidy(() => {
+      const x = tf.cast(tf.tensor2d([1, 5, 2, 7, 4, 9], [3, 2], 'int32'), 'float32');
+      expectClose(batchNormTraining(x).mean, tf.tensor1d([7 / 3, 7]), 'mean');
+      const image = tf.cast(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1], 'int32'), 'float32');
+      const filter = tf.ones([1, 1, 1, 8]);
+      const dx = tf.grad((a: tf.Tensor) => tf.sum(fusedConv2d({ x: a, filter, strides: 1, pad: 'same', activation: 'relu' })))(image);
+      expectClose(dx, tf.fill([1, 2, 2, 1], 8), 'conv gradient');
+      optimizer.minimize(() => tf.sum(tf.square(v)));
+      expectClose(v, tf.tensor1d([0.5, -1.5]), 'adam step');
+    });
+    optimizer.dispose();
+    v.dispose();
+  });
+
   it('batchNormTraining on another backend is the tfjs composition, and bad arguments are named', () => {
     tf.setBackend('cpu');
     const x = randomTensor([5, 3]);
@@ -367,7 +385,8 @@ describe('fused layer ops (batchNormTraining, fusedConv2d)', () => {
     expectClose(actual, expected, 'fusedConv2d');
     tf.dispose([expected, actual]);
     const kernels = await kernelsOf(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(ours(a, b, bs), w))([xs, fs]));
-    expect(kernels.filter((k) => k === 'FusedConv2D')).toHaveLength(1);
+    expect(kernels.filter((k) => k === FUSED_CONV2D)).toHaveLength(1);
+    expect(kernels).not.toContain('FusedConv2D');
     expect(kernels).not.toContain('Relu');
     expect(kernels).not.toContain('Step');
     if (activation === 'relu') expect(kernels).toContain(RELU_BIAS_GRAD);
@@ -586,5 +605,9 @@ describe('the addon re-checks what it is given', () => {
     expect(() => addon.batchNormTraining(shared.subarray(0, 6), null, null, 1e-3, 3, f(6), shared.subarray(4, 7), f(3), 2)).toThrow(/overlap/);
     expect(() => addon.reluBiasGrad(shared.subarray(0, 6), f(6), 3, shared.subarray(2, 8), f(3), 2)).toThrow(/overlap/);
     expect(() => addon.adamUpdate(shared.subarray(0, 4), f(4), f(4), f(4), 0.1, 0.9, 0.999, 1e-7, 0.1, 0.001, shared.subarray(2, 6), f(4), f(4), 2)).toThrow(/overlap/);
+    expect(() => addon.conv2d(f(32), shared.subarray(0, 90), null, 0, convDims, shared.subarray(50, 130), 2)).toThrow(/overlaps/);
+    expect(() => addon.conv2dBackpropFilter(shared.subarray(0, 32), f(80), convDims, shared.subarray(20, 110), 2)).toThrow(/overlaps/);
+    expect(() => addon.batchNormTraining(f(6), shared.subarray(0, 3), null, 1e-3, 3, shared.subarray(1, 7), f(3), f(3), 2)).toThrow(/overlap/);
+    expect(() => addon.batchNormTrainingGrad(f(6), f(6), null, shared.subarray(0, 3), f(3), null, null, 1e-3, 3, f(6), shared.subarray(2, 5), f(3), 2)).toThrow(/overlap/);
   });
 });

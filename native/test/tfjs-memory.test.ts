@@ -87,6 +87,34 @@ describe('the native backend with the pool', () => {
     tf.dispose([input, viaUser, ...outputs]);
   });
 
+  it('keeps a buffer until every view of it is disposed, and never reuses one a view handed out', () => {
+    const input = x();
+    const blockOf = (t: tf.Tensor) => (storage(t) as Float32Array).buffer;
+    // The cpu backend's Slice (and Split, Unpack) returns subarrays of its input's buffer.
+    const split = () => {
+      const y = tf.exp(input);
+      const block = blockOf(y);
+      const parts = tf.split(y, 2);
+      y.dispose();
+      return { block, parts };
+    };
+    const viewed = split();
+    const others = [1, 2, 3].map(() => tf.neg(input));
+    for (const o of others) expect(blockOf(o)).not.toBe(viewed.block);
+    expect(viewed.parts[0]!.dataSync()[0]).toBeCloseTo(Math.exp(2), 4);
+    expect(viewed.parts[1]!.dataSync()[LENGTH / 2 - 1]).toBeCloseTo(Math.exp(2), 4);
+    tf.dispose(viewed.parts);
+    // Those dataSync calls handed views out: their buffer must not come back.
+    const again = [1, 2, 3].map(() => tf.sqrt(input));
+    for (const o of again) expect(blockOf(o)).not.toBe(viewed.block);
+    // Views never read: once both are disposed, the buffer is reused.
+    const unread = split();
+    tf.dispose(unread.parts);
+    const next = tf.sqrt(input);
+    expect(blockOf(next)).toBe(unread.block);
+    tf.dispose([input, ...others, ...again, next]);
+  });
+
   it('keeps a buffer shared by reshaped tensors until the last one is disposed', () => {
     const input = x();
     const y = tf.exp(input);

@@ -10,9 +10,9 @@
  * tfjs' own gradient for other backends and for whatever the fused path does not take.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2DBackpropFilter, Conv2DBackpropInput, FusedBatchNorm, FusedConv2D, Mean } from '@tensorflow/tfjs-core';
+import { Conv2DBackpropFilter, Conv2DBackpropInput, FusedBatchNorm, Mean } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD } from './kernels';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, FUSED_CONV2D, RELU_BIAS_GRAD } from './kernels';
 
 const FUSED = Symbol('tta.fusedGradient');
 
@@ -108,17 +108,16 @@ export function registerBatchNormTrainingGradient(): void {
 }
 
 /**
- * A gradient for the FusedConv2D kernel with a relu or linear epilogue, so that ops.ts's
- * fusedConv2d stays one kernel while gradients are recorded (tfjs-core's fused.conv2d splits
- * into Conv2D, Add and Relu then, and its backward pass into Step, Multiply and Sum over the
- * whole activation). The relu and bias gradients are one native pass. tfjs-core has no
- * gradient for this kernel: its own op records a custom gradient around it, so this one only
- * serves kernels run directly with a bias (fusedConv2d always passes one).
+ * The gradient of ops.ts's fused convolution kernel (FusedConv2D under its own name) with a
+ * relu or linear epilogue, so that fusedConv2d stays one kernel while gradients are recorded
+ * (tfjs-core's fused.conv2d splits into Conv2D, Add and Relu then, and its backward pass
+ * into Step, Multiply and Sum over the whole activation). The relu and bias gradients are
+ * one native pass.
  */
 export function registerFusedConv2DGradient(): void {
-  if (tf.getGradient(FusedConv2D) != null) return;
+  if (tf.getGradient(FUSED_CONV2D) != null) return;
   tf.registerGradient({
-    kernelName: FusedConv2D,
+    kernelName: FUSED_CONV2D,
     inputsToSave: ['x', 'filter', 'bias'],
     outputsToSave: [true],
     gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
@@ -132,7 +131,7 @@ export function registerFusedConv2DGradient(): void {
         dyActivation = dyOut;
         dBias = tf.sum(dyOut, [0, 1, 2]);
       } else {
-        throw new Error(`native: no gradient for FusedConv2D with activation '${activation}' (relu and linear have one)`);
+        throw new Error(`native: no gradient for ${FUSED_CONV2D} with activation '${activation}' (relu and linear have one)`);
       }
       const conv = { strides: attrs.strides, pad: attrs.pad, dataFormat: attrs.dataFormat, dimRoundingMode: attrs.dimRoundingMode } as NamedAttrMap;
       return {

@@ -5,17 +5,20 @@
  * addon's multi-threaded C++ on OpenBLAS.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { FusedConv2D } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 import { addon } from './addon';
 import { bufferPool } from './memory';
 import {
-  ADAM_UPDATE, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, batchNormGrad, batchNormTrainingGradKernel,
+  ADAM_UPDATE, BATCH_NORM_GRAD, FUSED_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, batchNormGrad, batchNormTrainingGradKernel,
   batchNormTrainingKernel, adamUpdateKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
 } from './kernels';
 import { registerBatchNormTrainingGradient, registerFusedConv2DGradient, registerFusedGradients } from './gradients';
 
-export { nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE } from './kernels';
+export {
+  nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE, FUSED_CONV2D,
+} from './kernels';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers';
 export { batchNormTraining, fusedConv2d } from './ops';
 export type { BatchNormTrainingResult, FusedConv2DArgs } from './ops';
@@ -106,11 +109,9 @@ function register(): void {
   tf.registerBackend(BACKEND_NAME, () => new NativeBackend(), BACKEND_PRIORITY);
   for (const config of tf.getKernelsForBackend('cpu')) {
     const native = nativeKernels[config.kernelName];
-    tf.registerKernel({
-      ...config,
-      backendName: BACKEND_NAME,
-      kernelFunc: native == null ? config.kernelFunc : withFallback(native, config.kernelFunc),
-    });
+    const kernelFunc = native == null ? config.kernelFunc : withFallback(native, config.kernelFunc);
+    tf.registerKernel({ ...config, backendName: BACKEND_NAME, kernelFunc });
+    if (config.kernelName === FusedConv2D) tf.registerKernel({ kernelName: FUSED_CONV2D, backendName: BACKEND_NAME, kernelFunc });
   }
   tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormGrad });
   tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingKernel });

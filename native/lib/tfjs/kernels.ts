@@ -354,6 +354,19 @@ export const BATCH_NORM_TRAINING = 'TtaBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'TtaBatchNormTrainingGrad';
 
 /**
+ * t's values as a Float32Array, converted when the cpu backend stores a float32 tensor in
+ * another array (its int32 -> float32 Cast keeps the Int32Array), or null for other dtypes.
+ * For the kernels that have no cpu kernel to fall back to.
+ */
+function float32Values(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
+  const direct = f32(backend, t);
+  if (direct != null || t.dtype !== 'float32') return direct;
+  const values = backend.data.get(t.dataId).values;
+  return ArrayBuffer.isView(values) && !(values instanceof DataView) && (values as Float32Array).length === util.sizeFromShape(t.shape)
+    ? Float32Array.from(values as unknown as ArrayLike<number>) : null;
+}
+
+/**
  * The float32 values of a channels-innermost kernel's inputs: `full` ones share the first's
  * shape, `perChannel` ones hold its last dimension, `optional` per-channel ones may be absent.
  * Anything else is an error naming the kernel: no cpu kernel stands behind these.
@@ -372,7 +385,7 @@ function channelsLastInputs(kernelName: string, backend: MathBackendCPU, inputs:
       values[name] = null;
       continue;
     }
-    const v = f32(backend, t);
+    const v = float32Values(backend, t);
     const expected = full.includes(name) ? shape : [channels];
     if (v == null || !util.arraysEqual(t.shape, expected)) fail(`${name} of float32 shape [${expected}], got ${t.dtype} [${t.shape}]`);
     values[name] = v;
@@ -404,6 +417,12 @@ export const batchNormTrainingGradKernel = (({ inputs, backend, attrs }: Paramet
   return [output(backend, shape.slice(), dx), output(backend, [channels], dScale), output(backend, [channels], dOffset)];
 }) as unknown as KernelFunc;
 
+/**
+ * FusedConv2D under the name ops.ts's fusedConv2d runs, so that its gradient (gradients.ts)
+ * belongs to this backend's op alone and tfjs' own FusedConv2D keeps having none.
+ */
+export const FUSED_CONV2D = 'TtaFusedConv2D';
+
 /** Name of the kernel behind the fused bias + relu gradient (gradients.ts); native backend only. */
 export const RELU_BIAS_GRAD = 'TtaReluBiasGrad';
 
@@ -428,7 +447,7 @@ export const adamUpdateKernel = (({ inputs, backend, attrs }: Parameters<NativeK
   const shape = inputs.value?.shape ?? [];
   const values = (['value', 'm', 'v', 'gradient'] as const).map((name) => {
     const t = inputs[name];
-    const data = f32(backend, t);
+    const data = t == null ? null : float32Values(backend, t);
     if (t == null || data == null || !util.arraysEqual(t.shape, shape)) {
       throw new Error(`native: ${ADAM_UPDATE} needs float32 value, m, v and gradient of one shape, got ${name} ${t == null ? 'missing' : `${t.dtype} [${t.shape}]`}`);
     }

@@ -8,10 +8,10 @@
  *
  * A buffer is recycled only when all of these hold:
  * - a native kernel allocated it (never a user's array handed to tf.tensor);
- * - every tensor data entry holding it was disposed (a kernel may store one array under
- *   several data ids);
- * - it was never handed out by readSync or read (dataSync(), data(), arraySync()...), since
- *   the caller may keep using it after disposing the tensor.
+ * - every tensor data entry holding it or a view of it was disposed (a kernel may store one
+ *   array under several data ids, and Slice stores subarrays);
+ * - neither it nor a view of it was ever handed out by readSync or read (dataSync(), data(),
+ *   arraySync()...), since the caller may keep using it after disposing the tensor.
  */
 
 /** Below this many elements the zero-fill costs less than the bookkeeping. */
@@ -19,9 +19,18 @@ export const POOLED_MIN_LENGTH = 1 << 14;
 /** Free buffers kept at most, in bytes; beyond that they are left to the garbage collector. */
 export const POOL_CAPACITY_BYTES = 512 * 2 ** 20;
 
+/** The memory block behind a typed array (views made by subarray share their parent's). */
+function blockOf(values: unknown): ArrayBufferLike | undefined {
+  return ArrayBuffer.isView(values) ? values.buffer : undefined;
+}
+
 export class BufferPool {
-  /** Buffers a kernel allocated that may come back: how many data entries hold each. */
-  private readonly holders = new Map<Float32Array, number>();
+  /**
+   * Memory blocks a kernel allocated that may come back, by block, so that views of a
+   * buffer (the cpu backend's Slice, Split and Unpack return subarrays under new data ids)
+   * count as holders of it. Weak: a block whose kernel failed before storing it is collected.
+   */
+  private holders = new WeakMap<ArrayBufferLike, { buffer: Float32Array; count: number }>();
   private readonly free = new Map<number, Float32Array[]>();
   private freeBytes = 0;
 
@@ -34,30 +43,33 @@ export class BufferPool {
       this.freeBytes -= reused.byteLength;
       buffer = reused;
     } else {
-      // Not zero-filled: a full extra pass over memory on these bandwidth-bound kernels.
+      // Not zero-filled: a full extra pass over memory on these bandwidth-bound kernels. Its
+      // own block (allocUnsafeSlow never shares Node's pool), so the block identifies it.
       const bytes = Buffer.allocUnsafeSlow(length * 4);
       buffer = new Float32Array(bytes.buffer, bytes.byteOffset, length);
     }
-    this.holders.set(buffer, 0);
+    this.holders.set(buffer.buffer, { buffer, count: 0 });
     return buffer;
   }
 
-  /** A data entry now holds `values`. */
+  /** A data entry now holds `values` (a pooled buffer or a view of one). */
   hold(values: unknown): void {
-    const count = this.holders.get(values as Float32Array);
-    if (count !== undefined) this.holders.set(values as Float32Array, count + 1);
+    const block = blockOf(values);
+    const entry = block === undefined ? undefined : this.holders.get(block);
+    if (entry !== undefined) entry.count++;
   }
 
-  /** A data entry holding `values` was deleted; the last one returns the buffer to the free list. */
+  /** A data entry holding `values` was deleted; the last holder returns the buffer to the free list. */
   release(values: unknown): void {
-    const buffer = values as Float32Array;
-    const count = this.holders.get(buffer);
-    if (count === undefined) return;
-    if (count > 1) {
-      this.holders.set(buffer, count - 1);
+    const block = blockOf(values);
+    const entry = block === undefined ? undefined : this.holders.get(block);
+    if (entry === undefined) return;
+    if (entry.count > 1) {
+      entry.count--;
       return;
     }
-    this.holders.delete(buffer);
+    this.holders.delete(block!);
+    const { buffer } = entry;
     if (this.freeBytes + buffer.byteLength > POOL_CAPACITY_BYTES) return;
     let list = this.free.get(buffer.length);
     if (list === undefined) this.free.set(buffer.length, (list = []));
@@ -65,9 +77,10 @@ export class BufferPool {
     this.freeBytes += buffer.byteLength;
   }
 
-  /** `values` was handed to code outside the backend: never reuse it. */
+  /** `values` (or a view of it) was handed to code outside the backend: never reuse its block. */
   escape(values: unknown): void {
-    this.holders.delete(values as Float32Array);
+    const block = blockOf(values);
+    if (block !== undefined) this.holders.delete(block);
   }
 
   /** Bytes of free buffers waiting for reuse. */
@@ -78,6 +91,7 @@ export class BufferPool {
   clear(): void {
     this.free.clear();
     this.freeBytes = 0;
+    this.holders = new WeakMap();
   }
 }
 

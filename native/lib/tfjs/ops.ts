@@ -6,8 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { invalidParameterError, outOfRangeError } from '../errors';
-import { FusedConv2D } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAINING, RELU_BIAS_GRAD } from './kernels';
+import { BATCH_NORM_TRAINING, FUSED_CONV2D } from './kernels';
 
 export interface BatchNormTrainingResult {
   /** offset + (x - mean) * scale / sqrt(variance + varianceEpsilon), x's shape. */
@@ -87,9 +86,10 @@ export function fusedConv2d({ x, filter, bias = null, strides, pad, activation =
     throw invalidParameterError('strides', 'a positive integer or a pair of them', strides);
   }
   if (activation !== 'linear' && activation !== 'relu') throw invalidParameterError('activation', "'linear' or 'relu'", activation);
-  if (tf.getKernel(RELU_BIAS_GRAD, tf.getBackend()) == null) {
+  if (tf.getKernel(FUSED_CONV2D, tf.getBackend()) == null) {
     return tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, strides, pad, bias: bias ?? undefined, activation });
   }
-  return tf.tidy(() => tf.engine().runKernel(FusedConv2D, { x, filter, bias: bias ?? tf.zeros([filter.shape[3]!]) },
+  // Always a bias: the gradient saves it by name.
+  return tf.tidy(() => tf.engine().runKernel(FUSED_CONV2D, { x, filter, bias: bias ?? tf.zeros([filter.shape[3]!]) },
     { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation }) as Tensor);
 }

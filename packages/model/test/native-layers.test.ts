@@ -105,7 +105,7 @@ test('on native, training runs the fused kernels instead of the compositions', a
     return (name: string) => names.filter((k) => k === name).length;
   };
   const fused = await kernelsOf(ours), composed = await kernelsOf(stock);
-  expect(fused('FusedConv2D')).toBe(2);
+  expect(fused('TtaFusedConv2D')).toBe(2);
   expect(fused('Conv2D')).toBe(0);
   // tfjs-layers splits the relu conv while training; the linear one it keeps fused.
   expect(composed('Conv2D')).toBe(1);
