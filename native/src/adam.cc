@@ -30,12 +30,9 @@ Napi::Value AdamUpdateJs(const Napi::CallbackInfo& info) {
   if (m.length != n || v.length != n || g.length != n || outValue.length != n || outM.length != n || outV.length != n) {
     throw Napi::RangeError::New(env, "native: adamUpdate arrays must all have value's length");
   }
-  const Span<float>* outputs[] = {&outValue, &outM, &outV};
-  const Span<float>* all[] = {&value, &m, &v, &g, &outValue, &outM, &outV};
-  for (const Span<float>* o : outputs) {
-    for (const Span<float>* a : all) {
-      if (a != o && Overlaps(o->data, n * 4, a->data, n * 4)) throw Napi::RangeError::New(env, "native: adamUpdate outputs overlap other arguments");
-    }
+  const std::initializer_list<const Span<float>*> all = {&value, &m, &v, &g, &outValue, &outM, &outV};
+  if (OverlapsAny(outValue, all) || OverlapsAny(outM, all) || OverlapsAny(outV, all)) {
+    throw Napi::RangeError::New(env, "native: adamUpdate outputs overlap other arguments");
   }
   const float negativeLr = -lr;
   ParallelFor(n, ThreadsFor(n, threads), [&](size_t begin, size_t end) {

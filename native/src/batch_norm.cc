@@ -70,13 +70,6 @@ Span<float> ChannelArg(const Napi::Value& value, size_t channels, const char* na
   return s;
 }
 
-bool OverlapsAny(const Span<float>& out, std::initializer_list<const Span<float>*> others) {
-  for (const Span<float>* o : others) {
-    if (o != &out && o->data != nullptr && Overlaps(out.data, out.length * 4, o->data, o->length * 4)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Napi::Value BatchNormGradJs(const Napi::CallbackInfo& info) {

@@ -58,6 +58,13 @@ bool Overlaps(const void* a, size_t aBytes, const void* b, size_t bBytes) {
   return pa < pb + bBytes && pb < pa + aBytes;
 }
 
+bool OverlapsAny(const Span<float>& out, std::initializer_list<const Span<float>*> others) {
+  for (const Span<float>* o : others) {
+    if (o != &out && o->data != nullptr && Overlaps(out.data, out.length * 4, o->data, o->length * 4)) return true;
+  }
+  return false;
+}
+
 bool CpuHasAvx2Fma() {
 #if TTA_X86_DISPATCH
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

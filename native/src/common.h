@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ double NumberArg(const Napi::Value& value, const char* name);
 
 // True when the byte ranges of two spans intersect.
 bool Overlaps(const void* a, size_t aBytes, const void* b, size_t bBytes);
+
+// True when `out` intersects any of `others` (absent spans and `out` itself skipped).
+bool OverlapsAny(const Span<float>& out, std::initializer_list<const Span<float>*> others);
 
 unsigned HardwareThreads();
 

@@ -44,8 +44,7 @@ Napi::Value ReluBiasGradJs(const Napi::CallbackInfo& info) {
   if (dy.length % channels != 0 || y.length != dy.length || dyOut.length != dy.length || dBias.length != channels) {
     throw Napi::RangeError::New(env, "native: reluBiasGrad dy/y/dyOut/dBias lengths do not match channels");
   }
-  auto overlaps = [](const Span<float>& a, const Span<float>& b) { return Overlaps(a.data, a.length * 4, b.data, b.length * 4); };
-  if (overlaps(dyOut, dy) || overlaps(dyOut, y) || overlaps(dyOut, dBias) || overlaps(dBias, dy) || overlaps(dBias, y)) {
+  if (OverlapsAny(dyOut, {&dy, &y, &dBias}) || OverlapsAny(dBias, {&dy, &y})) {
     throw Napi::RangeError::New(env, "native: reluBiasGrad outputs overlap other arguments");
   }
   const size_t rows = dy.length / channels;

@@ -430,7 +430,7 @@ describe('fused Adam', () => {
     const x = tf.tensor2d(Float32Array.from({ length: 8 * 200 }, (_, i) => Math.cos(i * 0.7)), [8, 200]);
     for (let i = 0; i < steps; i++) optimizer.minimize(() => tf.sum(tf.square(tf.add(tf.matMul(x, w), b))));
     const weights = await optimizer.getWeights();
-    const result = [w, b, ...weights.map((n) => n.tensor)].map((t) => t.dataSync().slice());
+    const result = [w, b, ...weights.map((n) => n.tensor)].map((t) => t.dataSync<'float32'>().slice());
     // getWeights makes the iteration count a new tensor; the moments are the optimizer's.
     weights[0]!.tensor.dispose();
     optimizer.dispose();
@@ -447,12 +447,17 @@ describe('fused Adam', () => {
     const onCpu = await optimise('cpu', () => fusedAdam(0.01), 5);
     onCpu.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(expected[i]!)));
     tf.setBackend('native');
+    expect(() => fusedAdam(0)).toThrow(/Expected a positive finite number for learningRate but received 0 of type number/);
+    expect(() => fusedAdam(0.1, 1)).toThrow(/Expected a number in \[0, 1\) for beta1 but received 1/);
+    expect(() => fusedAdam(0.1, 0.9, Number.NaN)).toThrow(/for beta2 but received NaN/);
+    expect(() => fusedAdam(0.1, 0.9, 0.99, -1)).toThrow(/for epsilon but received -1/);
+    expect(() => fusedAdam('0.1' as unknown as number)).toThrow(/for learningRate but received '0.1' of type string/);
     const optimizer = fusedAdam(0.01, 0.8, 0.99, 1e-6);
     expect(optimizer).toBeInstanceOf(tf.AdamOptimizer);
     expect(optimizer.getClassName()).toBe('Adam');
     expect(optimizer.getConfig()).toEqual({ learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
     const v = tf.tidy(() => tf.variable(tf.ones([4])));
-    const profile = await tf.profile(() => optimizer.minimize(() => tf.sum(tf.square(v))));
+    const profile = await tf.profile(() => { optimizer.minimize(() => tf.sum(tf.square(v))); });
     expect(profile.kernels.filter((k) => k.name === ADAM_UPDATE)).toHaveLength(1);
     expect(profile.kernels.map((k) => k.name)).not.toContain('Sqrt');
     optimizer.dispose();

@@ -6,13 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FusedConv2D } from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { addon } from './addon';
 import { bufferPool } from './memory';
 import {
-  ADAM_UPDATE, BATCH_NORM_GRAD, FUSED_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, batchNormGrad, batchNormTrainingGradKernel,
-  batchNormTrainingKernel, adamUpdateKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
+  ADAM_UPDATE, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, FUSED_CONV2D, RELU_BIAS_GRAD, adamUpdateKernel, batchNormGrad,
+  batchNormTrainingGradKernel, batchNormTrainingKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
 } from './kernels';
 import { registerBatchNormTrainingGradient, registerFusedConv2DGradient, registerFusedGradients } from './gradients';
 

@@ -330,21 +330,11 @@ export const BATCH_NORM_GRAD = 'TtaFusedBatchNormGrad';
  * it for float32 inputs with per-channel parameters, and anything else is an error here.
  */
 export const batchNormGrad = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
-  const x = f32(backend, inputs.x);
-  const dy = f32(backend, inputs.dy);
-  const mean = f32(backend, inputs.mean);
-  const variance = f32(backend, inputs.variance);
-  const scale = inputs.scale == null ? null : f32(backend, inputs.scale);
-  const shape = inputs.x?.shape ?? [];
-  const channels = shape[shape.length - 1] ?? 0;
-  if (x == null || dy == null || mean == null || variance == null || (inputs.scale != null && scale == null) || channels === 0 ||
-    !util.arraysEqual(shape, inputs.dy!.shape)) {
-    throw new Error(`native: ${BATCH_NORM_GRAD} needs float32 x and dy of one shape with channels innermost and float32 parameters`);
-  }
+  const { channels, shape, values } = channelsLastInputs(BATCH_NORM_GRAD, backend, inputs, ['x', 'dy'], ['mean', 'variance'], ['scale']);
   const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
-  const dx = allocate(x.length);
+  const dx = allocate(values.x!.length);
   const sums = new Float32Array(2 * channels);
-  addon.batchNormGrad(x, dy, mean, variance, scale, epsilon, channels, dx, sums, kernelThreads);
+  addon.batchNormGrad(values.x!, values.dy!, values.mean!, values.variance!, values.scale ?? null, epsilon, channels, dx, sums, kernelThreads);
   return [output(backend, shape.slice(), dx), output(backend, [2 * channels], sums)];
 }) as unknown as KernelFunc;
 
@@ -387,7 +377,7 @@ function channelsLastInputs(kernelName: string, backend: MathBackendCPU, inputs:
     }
     const v = float32Values(backend, t);
     const expected = full.includes(name) ? shape : [channels];
-    if (v == null || !util.arraysEqual(t.shape, expected)) fail(`${name} of float32 shape [${expected}], got ${t.dtype} [${t.shape}]`);
+    if (v == null || !util.arraysEqual(t.shape, expected)) fail(`float32 ${name} of shape [${expected}], got ${t.dtype} [${t.shape}]`);
     values[name] = v;
   }
   return { channels, shape, values };

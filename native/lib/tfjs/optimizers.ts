@@ -8,9 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { outOfRangeError } from '../errors';
+import { ADAM_UPDATE } from './kernels';
 
 type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
-import { ADAM_UPDATE } from './kernels';
 
 /** AdamOptimizer's state, which its typings keep protected. */
 interface AdamState {
@@ -62,5 +63,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
 /** tf.train.adam's arguments and defaults (epsilon: the backend's), fused on the native backend. */
 export function fusedAdam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number): FusedAdamOptimizer {
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!finite(learningRate) || learningRate <= 0) throw outOfRangeError('learningRate', 'a positive finite number', learningRate);
+  if (!finite(beta1) || beta1 < 0 || beta1 >= 1) throw outOfRangeError('beta1', 'a number in [0, 1)', beta1);
+  if (!finite(beta2) || beta2 < 0 || beta2 >= 1) throw outOfRangeError('beta2', 'a number in [0, 1)', beta2);
+  if (epsilon !== undefined && (!finite(epsilon) || epsilon <= 0)) throw outOfRangeError('epsilon', 'a positive finite number or undefined', epsilon);
   return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon ?? null as unknown as number);
 }

@@ -39,9 +39,13 @@ async function trainStep(factories: Factories, initial: tf.Tensor[]): Promise<{ 
   model.setWeights(initial);
   const { x, y } = batch();
   await model.trainOnBatch(x, y);
-  const loss = (await model.trainOnBatch(x, y)) as number;
-  const weights = model.getWeights().map((w) => w.dataSync().slice());
-  tf.dispose([x, y]);
+  return finish(model, (await model.trainOnBatch(x, y)) as number, [x, y]);
+}
+
+/** The loss and every weight of `model`, after which it, its optimizer and `tensors` are disposed. */
+function finish(model: tfl.LayersModel, loss: number, tensors: tf.Tensor[]): { loss: number; weights: Float32Array[] } {
+  const weights = model.getWeights().map((w) => w.dataSync<'float32'>().slice());
+  tf.dispose(tensors);
   // An optimizer passed as an object is the caller's to dispose.
   model.optimizer.dispose();
   model.dispose();
@@ -140,7 +144,7 @@ test('the reference CNN: a training step on native (fused layers) matches one on
     await selectBackend(backend);
     const model = createReferenceCnn({ seed: 4 });
     if (initial === undefined) {
-      initial = model.getWeights().map((w) => w.dataSync().slice());
+      initial = model.getWeights().map((w) => w.dataSync<'float32'>().slice());
     } else {
       const start = model.getWeights().map((w, i) => tf.tensor(initial![i]!, w.shape));
       model.setWeights(start);
@@ -152,12 +156,7 @@ test('the reference CNN: a training step on native (fused layers) matches one on
     model.optimizer.dispose();
     model.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
     const x = tf.tensor4d(values.x, [2, 32, 32, 3]), y = tf.tensor2d(values.y, [2, 10]);
-    const loss = (await model.trainOnBatch(x, y)) as number;
-    const weights = model.getWeights().map((w) => w.dataSync().slice());
-    tf.dispose([x, y]);
-    model.optimizer.dispose();
-    model.dispose();
-    return { loss, weights };
+    return finish(model, (await model.trainOnBatch(x, y)) as number, [x, y]);
   };
   const expected = await step('cpu');
   const actual = await step('native');
