@@ -4,7 +4,7 @@ import { FILL_MODES, MERGE_MODES, invalidPredictionError, normalizeAugmentArgs, 
 
 export type { AugmentOptions, Fill, ImageShape, Merge, PredictionShape, SoftVoteOptions, SoftVoteResult, View } from './types';
 export { FILL_MODES, MERGE_MODES };
-export { describe, invalidParameterError, outOfRangeError } from './errors';
+export { describe, invalidParameterError, outOfRangeError } from '@tta/util';
 
 /** The number of threads used by default: the machine's cores. */
 export function hardwareThreads(): number {

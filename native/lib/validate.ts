@@ -1,6 +1,6 @@
 // Argument validation shared by the native wrapper and the TS reference, so both
 // accept and reject exactly the same calls with the same messages.
-import { describe, invalidParameterError, outOfRangeError } from './errors';
+import { described, describe, invalidParameterError, isPlainObject, outOfRangeError } from '@tta/util';
 import type { AugmentOptions, Fill, Merge, SoftVoteOptions, View } from './types';
 
 export const FILL_MODES: readonly Fill[] = ['constant', 'nearest', 'reflect', 'wrap'];
@@ -8,10 +8,6 @@ export const MERGE_MODES: readonly Merge[] = ['mean', 'sum', 'gmean', 'max', 'vo
 
 const MAX_THREADS = 1024;
 const INT32_MAX = 2 ** 31 - 1;
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
-}
 
 function checkOptionsObject(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
@@ -34,7 +30,7 @@ function checkDims(name: string, shape: unknown, length: number, labels: readonl
   for (const d of dims) {
     product *= d;
     if (!Number.isSafeInteger(product)) {
-      throw outOfRangeError(name, 'dimensions whose product is a safe integer', `[${dims.join(', ')}]` as unknown);
+      throw outOfRangeError(name, 'dimensions whose product is a safe integer', described(`[${dims.join(', ')}]`));
     }
   }
   return dims;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { invalidParameterError, outOfRangeError } from '../errors';
+import { invalidParameterError, outOfRangeError } from '@tta/util';
 import { BATCH_NORM_TRAINING, FUSED_CONV2D } from './kernels';
 
 export interface BatchNormTrainingResult {

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs-core';
-import { outOfRangeError } from '../errors';
+import { outOfRangeError } from '@tta/util';
 import { ADAM_UPDATE } from './kernels';
 
 type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];

@@ -1,9 +1,10 @@
 // What every command shares: where output goes, progress, data, backend and model.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { throwIfAborted, writeFileAtomic } from '@tta/util';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { loadCifar10, subset, type Dataset, type Split } from '@tta/data';
-import { loadModel, selectBackend, trainCached, type BackendName, type BackendSelection, type TrainOptions } from '@tta/model';
+import { TFJS_VERSION, loadModel, selectBackend, trainCached, type BackendName, type BackendSelection, type TrainOptions } from '@tta/model';
 import { UserError } from './errors';
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
@@ -38,9 +39,7 @@ export function writeJson(target: string, value: unknown): void {
   }
   const file = path.resolve(target);
   mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, file);
+  writeFileAtomic(file, text);
 }
 
 export async function useBackend(name: BackendName, output: Output): Promise<BackendSelection['backend']> {
@@ -118,7 +117,7 @@ export function viewProgress(label: string, output: Output, signal: AbortSignal)
     onProgress({ view, done, total, viewIndex, views }: { view: string; done: number; total: number; viewIndex: number; views: number }): void {
       bar ??= new ProgressBar({ label, total: views * total, unit: 'img', mode: output.progressMode });
       bar.update(viewIndex * total + done, { view });
-      abortIfNeeded(signal);
+      throwIfAborted(signal);
     },
     finish(): void {
       bar?.finish();
@@ -138,14 +137,6 @@ export function interruptSignal(output: Output): { signal: AbortSignal; dispose:
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-export function abortIfNeeded(signal: AbortSignal): void {
-  if (signal.aborted) {
-    const error = new Error('interrupted');
-    error.name = 'AbortError';
-    throw error;
-  }
-}
-
 export function checkDir(name: string, dir: string | undefined): string | undefined {
   if (dir === undefined) return undefined;
   if (dir.trim() === '') throw new UserError(`--${name} needs a directory`);
@@ -156,12 +147,9 @@ export function checkDir(name: string, dir: string | undefined): string | undefi
 export async function writeHtml(file: string, content: { eval?: unknown; tune?: unknown }, config: Record<string, unknown>, command: string, argv: readonly string[]): Promise<void> {
   const { writeReport } = await import('@tta/report');
   const versions: Record<string, string> = { node: process.versions.node };
-  for (const pkg of ['@tta/cli', '@tta/core', '@tta/native', '@tta/model', '@tensorflow/tfjs-core']) {
-    try {
-      versions[pkg] = (require(`${pkg}/package.json`) as { version: string }).version;
-    } catch {
-      // not resolvable from here: leave it out
-    }
+  for (const pkg of ['@tta/cli', '@tta/core', '@tta/native', '@tta/model']) {
+    versions[pkg] = (require(`${pkg}/package.json`) as { version: string }).version;
   }
+  versions['@tensorflow/tfjs-core'] = TFJS_VERSION;
   writeReport(file, { ...content, meta: { command: `tta ${command} ${argv.join(' ')}`.trim(), generatedAt: new Date().toISOString(), versions, config } } as Parameters<typeof writeReport>[1]);
 }

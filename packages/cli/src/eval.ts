@@ -1,10 +1,12 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
+import { throwIfAborted } from '@tta/util';
+import { layersClassifier } from '@tta/model';
 import {
-  DEFAULT_RANDOM_VIEWS, DEFAULT_SHIFT, POLICY_NAMES, evaluatePolicies, layersClassifier, loadPolicyFile, makePolicy, resolvePolicy,
+  DEFAULT_RANDOM_VIEWS, DEFAULT_SHIFT, POLICY_NAMES, evaluatePolicies, loadPolicyFile, makePolicy, resolvePolicy,
   summarizePolicy, type Policy, type PolicyRun, type PolicySummary,
 } from '@tta/core';
 import { choiceFlag, integerFlag, listFlag, parseFlags } from './args';
-import { BACKENDS, abortIfNeeded, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson, type Output } from './context';
+import { BACKENDS, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson, type Output } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
 
@@ -175,7 +177,7 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
   const models: { source: string; dir: string }[] = [];
   let evalSeconds = 0;
   for (let r = 0; r < config.repeats; r++) {
-    abortIfNeeded(signal);
+    throwIfAborted(signal);
     const seed = config.seed + r;
     const runLabel = config.repeats > 1 ? `run ${r + 1}/${config.repeats}: ` : '';
     const handle = await obtainModel(

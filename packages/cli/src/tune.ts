@@ -1,6 +1,7 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
+import { layersClassifier } from '@tta/model';
 import { trainValidationSplit } from '@tta/data';
-import { formatViews, layersClassifier, policyToJson, summarizePolicy, tuneThenTest, type Candidate } from '@tta/core';
+import { formatViews, policyToJson, summarizePolicy, tuneThenTest, type Candidate } from '@tta/core';
 import { integerFlag, listFlag, parseFlags, choiceFlag } from './args';
 import { BACKENDS, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson } from './context';
 import { UserError } from './errors';

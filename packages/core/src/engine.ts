@@ -1,7 +1,8 @@
 // predictWithTta: stream the images in chunks, augment each chunk straight from the
 // uint8 data into a reused float32 buffer (all views at once), run one batched
 // predict per chunk, and merge the views with softVote into the final arrays.
-import { augment, invalidParameterError, outOfRangeError, softVote } from '@tta/native';
+import { augment, softVote } from '@tta/native';
+import { described, invalidParameterError, outOfRangeError } from '@tta/util';
 import { forwardPasses, isIdentity, margins, randomFlipCounts, type Policy } from './policies';
 
 /** Anything that maps a float32 NHWC batch to class probabilities [count, classes]. */
@@ -52,7 +53,7 @@ export interface TtaResult {
 export function checkImageBatch(batch: ImageBatch, classifier: Classifier): void {
   const [h, w, c] = classifier.inputShape;
   if (batch.height !== h || batch.width !== w || batch.channels !== c) {
-    throw outOfRangeError('images', `images of ${h}x${w}x${c} (the model's input)`, `${batch.height}x${batch.width}x${batch.channels}` as unknown);
+    throw outOfRangeError('images', `images of ${h}x${w}x${c} (the model's input)`, described(`${batch.height}x${batch.width}x${batch.channels}`));
   }
   if (batch.images.length !== batch.count * h * w * c) {
     throw outOfRangeError('images.images', `${batch.count * h * w * c} bytes (count x ${h} x ${w} x ${c})`, batch.images);
@@ -84,7 +85,7 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
     inference += performance.now() - t;
     passes += count;
     if (predictions.length !== count * K) {
-      throw new Error(`The classifier returned ${predictions.length} values for ${count} images of ${K} classes`);
+      throw outOfRangeError('classifier.predict()', `${count * K} probabilities (${count} images x ${K} classes)`, predictions);
     }
     return predictions;
   };

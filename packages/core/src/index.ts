@@ -3,5 +3,4 @@ export * from './engine';
 export * from './metrics';
 export * from './stats';
 export * from './evaluate';
-export * from './classifier';
 export * from './tune';

@@ -1,7 +1,7 @@
 // Classification metrics on merged scores [n, classes]. Calibration metrics (NLL,
 // ECE, Brier) use each row normalised to sum 1, since only 'mean' scores are
 // probabilities as they stand ('sum', 'gmean', 'max', 'vote' are not).
-import { outOfRangeError } from '@tta/native';
+import { outOfRangeError } from '@tta/util';
 
 export interface ReliabilityBin {
   /** Confidence range (lo, hi]. */

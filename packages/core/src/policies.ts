@@ -1,7 +1,7 @@
 // TTA policies: which views to predict for each image and how to merge them.
 import { readFileSync } from 'node:fs';
-import { FILL_MODES, MERGE_MODES, invalidParameterError, outOfRangeError, type Fill, type Merge, type View } from '@tta/native';
-import { seededRandom } from '@tta/data';
+import { FILL_MODES, MERGE_MODES, type Fill, type Merge, type View } from '@tta/native';
+import { TtaError, errorMessage, invalidParameterError, outOfRangeError, seededRandom } from '@tta/util';
 
 export const POLICY_NAMES = ['none', 'flip', 'flip-shift', 'keras-random'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -234,13 +234,13 @@ export function loadPolicyFile(file: string): Policy {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`Cannot read the policy file ${file}: ${(error as Error).message}`);
+    throw new TtaError('TTA_IO', `Cannot read the policy file ${file}: ${errorMessage(error)}`, { cause: error });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`The policy file ${file} is not valid JSON: ${(error as Error).message}`);
+    throw new TtaError('TTA_INVALID_FILE', `The policy file ${file} is not valid JSON: ${errorMessage(error)}`, { cause: error });
   }
   return policyFromJson(json, file);
 }

@@ -1,6 +1,6 @@
 // Paired statistics for "does TTA help on this model": exact McNemar test on the
 // discordant pairs and a paired bootstrap interval for the accuracy lift.
-import { seededRandom } from '@tta/data';
+import { outOfRangeError, seededRandom } from '@tta/util';
 
 /** log(n!) by summation, cached; exact enough for the binomial tails below. */
 const logFactorials: number[] = [0];
@@ -21,7 +21,7 @@ function binomialHalfPmf(n: number, k: number): number {
  */
 export function mcnemarExact(b: number, c: number): number {
   for (const [name, v] of [['b', b], ['c', c]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`Expected a non-negative integer for ${name} but received ${v}`);
+    if (!Number.isInteger(v) || v < 0) throw outOfRangeError(name, 'a non-negative integer', v);
   }
   const n = b + c;
   if (n === 0) return 1;
@@ -55,7 +55,7 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
  * correctness per image: resample images with replacement, keep pairs together.
  */
 export function bootstrapLiftInterval(baseCorrect: Uint8Array, ttaCorrect: Uint8Array, options: { resamples?: number; seed?: number; level?: number } = {}): [number, number] {
-  if (baseCorrect.length !== ttaCorrect.length) throw new RangeError('Expected paired arrays of the same length');
+  if (baseCorrect.length !== ttaCorrect.length) throw outOfRangeError('ttaCorrect', `an array of the same length as baseCorrect (${baseCorrect.length})`, ttaCorrect);
   const n = baseCorrect.length;
   if (n === 0) return [0, 0];
   const resamples = options.resamples ?? 2000;

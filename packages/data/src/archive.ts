@@ -6,12 +6,9 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
+import { temporaryPath } from '@tta/util';
 import { DataError } from './errors';
 import type { CifarSpec } from './spec';
-
-export function temporaryName(target: string): string {
-  return `${target}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
-}
 
 /**
  * Extracts `archive` into a new temporary folder beside `destination` and
@@ -21,7 +18,7 @@ export function temporaryName(target: string): string {
 export async function extractToTemporary(archive: string, destination: string, spec: CifarSpec, onBytes?: (done: number, total: number) => void): Promise<string> {
   const total = (await fs.promises.stat(archive)).size;
   await fs.promises.mkdir(path.dirname(destination), { recursive: true });
-  const temporary = temporaryName(destination);
+  const temporary = temporaryPath(destination);
   await fs.promises.mkdir(temporary);
   let done = 0;
   const counter = new Transform({

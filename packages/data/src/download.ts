@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
-import { temporaryName } from './archive';
+import { temporaryPath } from '@tta/util';
 import { DataError } from './errors';
 
 export interface DownloadOptions {
@@ -122,7 +122,7 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
   const failures: string[] = [];
   for (let tryIndex = 0; tryIndex <= retries; tryIndex++) {
     if (tryIndex > 0) await sleep(retryDelayMs * 2 ** (tryIndex - 1));
-    const temporary = temporaryName(options.destination);
+    const temporary = temporaryPath(options.destination);
     try {
       await attempt(options, temporary, timeoutMs);
       await fs.promises.rename(temporary, options.destination);

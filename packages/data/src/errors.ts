@@ -1,27 +1,17 @@
-// Errors a user can act on carry a `code` so the CLI can recognise them and show
-// the message as it is; the message itself names the file and what is wrong.
+// Data errors a user can act on: the message names the file and what is wrong, the code
+// (one of @tta/util's TTA_DATA_* codes) says which kind of problem it is.
+import { TtaError, type TtaErrorCode } from '@tta/util';
 
-export type DataErrorCode =
-  /** Nothing was found where we looked and nothing could be downloaded. */
-  | 'TTA_DATA_NOT_FOUND'
-  /** A dataset folder was found but one of its files is missing. */
-  | 'TTA_DATA_MISSING_FILE'
-  /** A file is there but its contents are wrong (size, labels, MD5, record count). */
-  | 'TTA_DATA_INVALID'
-  /** A .tar.gz could not be read to the end. */
-  | 'TTA_DATA_CORRUPT_ARCHIVE'
-  /** A download failed after its retries. */
-  | 'TTA_DATA_DOWNLOAD_FAILED';
+export type DataErrorCode = Extract<TtaErrorCode, `TTA_DATA_${string}`>;
 
-export class DataError extends Error {
-  readonly code: DataErrorCode;
+export class DataError extends TtaError {
+  declare readonly code: DataErrorCode;
   /** The file or URL the error is about, when there is one. */
   readonly file: string | undefined;
 
   constructor(code: DataErrorCode, message: string, options?: { file?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, { cause: options?.cause });
     this.name = 'DataError';
-    this.code = code;
     this.file = options?.file;
   }
 }

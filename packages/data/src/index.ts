@@ -15,5 +15,4 @@ export {
   type CifarSpec,
 } from './spec';
 export { toFloat32, oneHot, trainValidationSplit, subset, gather, classCounts, stratifiedQuotas, splitChecksum } from './transforms';
-export { seededRandom, randomInt, shuffleInPlace } from './random';
 export { IMAGE_BYTES } from './interleave';

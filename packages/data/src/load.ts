@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { invalidParameterError } from '@tta/native';
+import { invalidParameterError } from '@tta/util';
 import { extractToTemporary, moveIntoPlace } from './archive';
 import { downloadFile } from './download';
 import { DataError } from './errors';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { DataError } from '../src/errors';
-import { seededRandom } from '../src/random';
+import { seededRandom } from '@tta/util';
 
 export const IMAGE = 3072;
 

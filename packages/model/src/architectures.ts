@@ -4,9 +4,7 @@
 // refer to any of them by name.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { invalidParameterError, outOfRangeError } from '@tta/native';
-import { seededRandom } from '@tta/data';
-import { describedTypeError } from './errors';
+import { described, invalidParameterError, outOfRangeError, seededRandom } from '@tta/util';
 import { batchNormalization, conv2d, nativeOps } from './native-layers';
 
 export interface ModelOptions {
@@ -119,7 +117,7 @@ export function createReferenceCnn(options: ModelOptions = {}): tfl.LayersModel 
 export function modelInputShape(model: tfl.LayersModel): [number, number, number] {
   const shape = model.inputs[0]?.shape;
   if (model.inputs.length !== 1 || shape === undefined || shape.length !== 4 || !shape.slice(1).every((d) => typeof d === 'number')) {
-    throw describedTypeError('model', 'a model with one image input [batch, height, width, channels]', `input shapes ${JSON.stringify(model.inputs.map((i) => i.shape))}`);
+    throw invalidParameterError('model', 'a model with one image input [batch, height, width, channels]', described(`input shapes ${JSON.stringify(model.inputs.map((i) => i.shape))}`));
   }
   return shape.slice(1) as [number, number, number];
 }
@@ -128,7 +126,7 @@ export function modelInputShape(model: tfl.LayersModel): [number, number, number
 export function modelNumClasses(model: tfl.LayersModel): number {
   const shape = model.outputs[0]?.shape;
   if (model.outputs.length !== 1 || shape === undefined || shape.length !== 2 || typeof shape[1] !== 'number') {
-    throw describedTypeError('model', 'a classifier with one output [batch, classes]', `output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`);
+    throw invalidParameterError('model', 'a classifier with one output [batch, classes]', described(`output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`));
   }
   return shape[1];
 }

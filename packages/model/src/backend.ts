@@ -6,8 +6,11 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's CommonJS bundle registers no gradients; tfjs-layers' bundle registers them all.
 import '@tensorflow/tfjs-layers';
 import path from 'node:path';
-import { invalidParameterError } from '@tta/native';
+import { TtaError, errorMessage as messageOf, invalidParameterError } from '@tta/util';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+
+/** The version of @tensorflow/tfjs-core that every backend registers with. */
+export const TFJS_VERSION: string = tf.version_core;
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 
@@ -33,14 +36,14 @@ export interface BackendSelection {
 }
 
 /** Why a backend could not be used and how to get it; thrown when it was asked for by name. */
-export class BackendUnavailableError extends Error {
-  override name = 'BackendUnavailableError';
+export class BackendUnavailableError extends TtaError {
   constructor(
     readonly backend: string,
     readonly reason: string,
     readonly howToGet: string,
   ) {
-    super(`Backend '${backend}' is not available: ${reason}. ${howToGet}`);
+    super('TTA_BACKEND_UNAVAILABLE', `Backend '${backend}' is not available: ${reason}. ${howToGet}`);
+    this.name = 'BackendUnavailableError';
   }
 }
 
@@ -61,7 +64,7 @@ function defaultRequire(id: string): unknown {
 }
 
 function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   // Native load errors repeat the whole path and stack; the first line says what happened.
   return message.split('\n')[0]!.trim();
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { invalidParameterError } from '@tta/native';
+import { invalidParameterError } from '@tta/util';
 import { defaultCacheDir, splitChecksum, type Split } from '@tta/data';
 import { createModel } from './architectures';
 import { currentBackend, selectBackend, type BackendName } from './backend';

@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { invalidParameterError } from '@tta/native';
+import { TtaError, invalidParameterError, replaceDirectory, temporarySibling } from '@tta/util';
 import { modelInputShape } from './architectures';
 
 export interface ModelMetrics {
@@ -34,45 +33,19 @@ export interface ModelMetadata {
 }
 
 /** A model file that cannot be loaded, with the file and the reason. */
-export class ModelFileError extends Error {
-  override name = 'ModelFileError';
+export class ModelFileError extends TtaError {
   constructor(
     message: string,
     readonly file: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super('TTA_MODEL_FILE', message, options);
+    this.name = 'ModelFileError';
   }
 }
 
 const SHARD_BYTES = 4 * 1024 * 1024;
 const METADATA_KEY = 'tta';
-
-/** Renames `from` to `to`, replacing an existing `to` (moved aside first, then removed). */
-export function replaceDirectory(from: string, to: string): void {
-  try {
-    fs.renameSync(from, to);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw error;
-  }
-  const aside = `${to}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-  fs.renameSync(to, aside);
-  try {
-    fs.renameSync(from, to);
-  } catch (error) {
-    fs.renameSync(aside, to);
-    throw error;
-  }
-  fs.rmSync(aside, { recursive: true, force: true });
-}
-
-/** A fresh temporary folder next to `dir` (same file system, so rename is atomic). */
-export function temporarySibling(dir: string): string {
-  const parent = path.dirname(path.resolve(dir));
-  fs.mkdirSync(parent, { recursive: true });
-  return fs.mkdtempSync(path.join(parent, `.${path.basename(dir)}.tmp-`));
-}
 
 function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);

@@ -3,9 +3,9 @@
 // never exists as float32 at once; every batch's tensors are released.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { augment, invalidParameterError, outOfRangeError } from '@tta/native';
+import { augment } from '@tta/native';
+import { described, invalidParameterError, outOfRangeError } from '@tta/util';
 import { modelInputShape, modelNumClasses } from './architectures';
-import { describedRangeError } from './errors';
 
 export interface PredictOptions {
   /** Images per forward pass. Default 256. */
@@ -59,7 +59,7 @@ export async function predict(model: tfl.LayersModel, images: Uint8Array | Float
   }
   const expected = modelInputShape(model);
   if (shape.some((d, i) => d !== expected[i])) {
-    throw describedRangeError('options.shape', `the model's input shape ${expected.join('x')}`, shape.join('x'));
+    throw outOfRangeError('options.shape', `the model's input shape ${expected.join('x')}`, described(shape.join('x')));
   }
   const pixelsPerImage = shape[0] * shape[1] * shape[2];
   if (images.length % pixelsPerImage !== 0) {

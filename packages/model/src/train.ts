@@ -6,12 +6,11 @@
 // the same weights.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { augment, invalidParameterError, outOfRangeError } from '@tta/native';
-import { seededRandom, randomInt, shuffleInPlace } from '@tta/data';
+import { augment } from '@tta/native';
+import { abortError, described, invalidParameterError, outOfRangeError, seededRandom, randomInt, shuffleInPlace } from '@tta/util';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { modelInputShape, modelNumClasses } from './architectures';
 import { checkBatchSize, imageBatch, UINT8_SCALE } from './predict';
-import { describedRangeError } from './errors';
 
 /** Any NHWC uint8 dataset: @tta/data's Split or anything shaped like it. */
 export interface ImageSplit {
@@ -80,12 +79,6 @@ export interface TrainResult {
   seed: number;
 }
 
-export function abortError(message = 'Training was cancelled'): Error {
-  const error = new Error(message);
-  error.name = 'AbortError';
-  return error;
-}
-
 export function checkSplit(name: string, split: unknown): ImageSplit {
   const s = split as ImageSplit;
   if (typeof split !== 'object' || split === null || !(s.images instanceof Uint8Array) || !(s.labels instanceof Uint8Array)) {
@@ -95,10 +88,10 @@ export function checkSplit(name: string, split: unknown): ImageSplit {
     if (!Number.isSafeInteger(s[key]) || s[key] < (key === 'count' ? 0 : 1)) throw outOfRangeError(`${name}.${key}`, 'a positive integer', s[key]);
   }
   if (s.images.length !== s.count * s.height * s.width * s.channels || s.labels.length !== s.count) {
-    throw describedRangeError(
+    throw outOfRangeError(
       name,
       'images of count * height * width * channels bytes and count labels',
-      `count ${s.count}, ${s.height}x${s.width}x${s.channels}, ${s.images.length} image bytes, ${s.labels.length} labels`,
+      described(`count ${s.count}, ${s.height}x${s.width}x${s.channels}, ${s.images.length} image bytes, ${s.labels.length} labels`),
     );
   }
   return s;
@@ -106,7 +99,7 @@ export function checkSplit(name: string, split: unknown): ImageSplit {
 
 function checkSplitMatchesModel(name: string, split: ImageSplit, inputShape: [number, number, number], numClasses: number): void {
   if (split.height !== inputShape[0] || split.width !== inputShape[1] || split.channels !== inputShape[2]) {
-    throw describedRangeError(name, `images of the model's input shape ${inputShape.join('x')}`, `${split.height}x${split.width}x${split.channels} images`);
+    throw outOfRangeError(name, `images of the model's input shape ${inputShape.join('x')}`, described(`${split.height}x${split.width}x${split.channels} images`));
   }
   for (let i = 0; i < split.count; i++) {
     if (split.labels[i]! >= numClasses) throw outOfRangeError(`${name}.labels[${i}]`, `a class index below ${numClasses}`, split.labels[i]);
@@ -250,7 +243,7 @@ export async function train(model: tfl.LayersModel, data: ImageSplit, options: T
       for (let start = 0; start < order.length; start += batchSize) {
         if (controller.signal.aborted) {
           bar.finish({ cancelled: 'yes' });
-          throw abortError();
+          throw abortError('Training was cancelled');
         }
         const batchIndices = order.subarray(start, Math.min(order.length, start + batchSize));
         const n = batchIndices.length;

@@ -1,60 +1,46 @@
 // One self-contained HTML document from eval and/or tune results: inline CSS and
 // SVG only, no scripts, no external resources (a Content-Security-Policy forbids
 // them), so it opens offline and reads the same with JavaScript off.
+import { invalidParameterError, isPlainObject } from '@tta/util';
 import { accuracyChart, chosenCandidate, classLiftChart, errorBarKind, flipsChart, frontierChart, greedyChart, paretoFrontier, reliabilityChart, type FlipRow } from './charts';
 import { MISSING, compact, escapeHtml, finite, fixed, integer, pValue, passes, pct, pp } from './format';
 import type { DataDescription, EvalReport, PolicySummary, ReportInput, TuneCandidate, TuneReport } from './types';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `Array of length ${value.length}`;
-  if (typeof value === 'object') return `${(value as object).constructor?.name ?? 'Object'} object`;
-  return typeof value === 'string' ? `'${value.slice(0, 40)}' of type string` : `${String(value)} of type ${typeof value}`;
-}
-
-// The repo's error style (see @tta/native's invalidParameterError), without loading the addon.
-function invalid(name: string, expected: string, actual: unknown): TypeError {
-  return new TypeError(`Expected ${expected} for ${name} but received ${describe(actual)}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function checkSummary(name: string, value: unknown): void {
-  if (!isObject(value)) throw invalid(name, 'a policy summary object', value);
-  if (typeof value.name !== 'string') throw invalid(`${name}.name`, 'a string', value.name);
-  if (!isObject(value.accuracy)) throw invalid(`${name}.accuracy`, 'an object { mean, std, runs }', value.accuracy);
+  if (!isPlainObject(value)) throw invalidParameterError(name, 'a policy summary object', value);
+  if (typeof value.name !== 'string') throw invalidParameterError(`${name}.name`, 'a string', value.name);
+  if (!isPlainObject(value.accuracy)) throw invalidParameterError(`${name}.accuracy`, 'an object { mean, std, runs }', value.accuracy);
 }
 
 export function checkInput(input: unknown): asserts input is ReportInput {
-  if (!isObject(input)) throw invalid('input', 'an object { eval?, tune?, meta }', input);
+  if (!isPlainObject(input)) throw invalidParameterError('input', 'an object { eval?, tune?, meta }', input);
   const meta = input.meta;
-  if (!isObject(meta)) throw invalid('input.meta', 'an object { command, generatedAt, versions }', meta);
-  if (typeof meta.command !== 'string') throw invalid('input.meta.command', 'a string', meta.command);
-  if (typeof meta.generatedAt !== 'string') throw invalid('input.meta.generatedAt', 'a string', meta.generatedAt);
-  if (!isObject(meta.versions)) throw invalid('input.meta.versions', 'an object of version strings', meta.versions);
-  if (meta.config !== undefined && !isObject(meta.config)) throw invalid('input.meta.config', 'an object', meta.config);
-  if (input.eval === undefined && input.tune === undefined) throw invalid('input', 'eval or tune results', input);
+  if (!isPlainObject(meta)) throw invalidParameterError('input.meta', 'an object { command, generatedAt, versions }', meta);
+  if (typeof meta.command !== 'string') throw invalidParameterError('input.meta.command', 'a string', meta.command);
+  if (typeof meta.generatedAt !== 'string') throw invalidParameterError('input.meta.generatedAt', 'a string', meta.generatedAt);
+  if (!isPlainObject(meta.versions)) throw invalidParameterError('input.meta.versions', 'an object of version strings', meta.versions);
+  if (meta.config !== undefined && !isPlainObject(meta.config)) throw invalidParameterError('input.meta.config', 'an object', meta.config);
+  if (input.eval === undefined && input.tune === undefined) throw invalidParameterError('input', 'eval or tune results', input);
   if (input.classNames !== undefined && (!Array.isArray(input.classNames) || input.classNames.some((c) => typeof c !== 'string'))) {
-    throw invalid('input.classNames', 'an array of strings', input.classNames);
+    throw invalidParameterError('input.classNames', 'an array of strings', input.classNames);
   }
   if (input.eval !== undefined) {
     const ev = input.eval;
-    if (!isObject(ev)) throw invalid('input.eval', "an object of schema 'tta-eval/1'", ev);
-    if (ev.schema !== 'tta-eval/1') throw invalid('input.eval.schema', "'tta-eval/1'", ev.schema);
+    if (!isPlainObject(ev)) throw invalidParameterError('input.eval', "an object of schema 'tta-eval/1'", ev);
+    if (ev.schema !== 'tta-eval/1') throw invalidParameterError('input.eval.schema', "'tta-eval/1'", ev.schema);
     checkSummary('input.eval.baseline', ev.baseline);
-    if (!Array.isArray(ev.policies)) throw invalid('input.eval.policies', 'an array of policy summaries', ev.policies);
+    if (!Array.isArray(ev.policies)) throw invalidParameterError('input.eval.policies', 'an array of policy summaries', ev.policies);
     ev.policies.forEach((p, i) => checkSummary(`input.eval.policies[${i}]`, p));
   }
   if (input.tune !== undefined) {
     const tune = input.tune;
-    if (!isObject(tune)) throw invalid('input.tune', "an object of schema 'tta-tune/1'", tune);
-    if (tune.schema !== 'tta-tune/1') throw invalid('input.tune.schema', "'tta-tune/1'", tune.schema);
-    if (!Array.isArray(tune.candidates)) throw invalid('input.tune.candidates', 'an array of candidates', tune.candidates);
-    if (!isObject(tune.best) || typeof tune.best.name !== 'string') throw invalid('input.tune.best', 'an object with a name', tune.best);
+    if (!isPlainObject(tune)) throw invalidParameterError('input.tune', "an object of schema 'tta-tune/1'", tune);
+    if (tune.schema !== 'tta-tune/1') throw invalidParameterError('input.tune.schema', "'tta-tune/1'", tune.schema);
+    if (!Array.isArray(tune.candidates)) throw invalidParameterError('input.tune.candidates', 'an array of candidates', tune.candidates);
+    if (!isPlainObject(tune.best) || typeof tune.best.name !== 'string') throw invalidParameterError('input.tune.best', 'an object with a name', tune.best);
     if (tune.best.test != null) checkSummary('input.tune.best.test', tune.best.test);
     if (tune.best.baseline != null) checkSummary('input.tune.best.baseline', tune.best.baseline);
   }
@@ -310,7 +296,7 @@ function runEntries(source: { backend?: string; data?: DataDescription; model?: 
   if (source.backend !== undefined) out.push(['backend', source.backend]);
   for (const [k, v] of Object.entries(source.data ?? {})) out.push([`data.${k}`, v]);
   for (const [k, v] of Object.entries(source.model ?? {})) {
-    if (k === 'runs' && Array.isArray(v)) out.push(['model.runs', v.map((r) => (isObject(r) ? `${String(r.source ?? MISSING)}${r.dir ? ` (${String(r.dir)})` : ''}` : r)).join('; ')]);
+    if (k === 'runs' && Array.isArray(v)) out.push(['model.runs', v.map((r) => (isPlainObject(r) ? `${String(r.source ?? MISSING)}${r.dir ? ` (${String(r.dir)})` : ''}` : r)).join('; ')]);
     else out.push([`model.${k}`, v]);
   }
   return out;

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { invalidParameterError, writeFileAtomic } from '@tta/util';
 import { renderReport } from './render';
 import type { ReportInput } from './types';
 
@@ -10,17 +8,6 @@ import type { ReportInput } from './types';
  * a failed render or write leaves any previous report in place.
  */
 export function writeReport(file: string, input: ReportInput): void {
-  if (typeof file !== 'string' || file === '') {
-    throw new TypeError(`Expected a file path for file but received ${file === '' ? "'' of type string" : typeof file}`);
-  }
-  const html = renderReport(input);
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, html);
-    renameSync(temp, target);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  if (typeof file !== 'string' || file === '') throw invalidParameterError('file', 'a file path', file);
+  writeFileAtomic(file, renderReport(input));
 }

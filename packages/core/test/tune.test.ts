@@ -1,8 +1,8 @@
-import { seededRandom } from '@tta/data';
-import { predictWithTta, type ImageBatch } from './engine';
-import { classificationMetrics } from './metrics';
-import { auroc, compareCandidates, tunePolicy, tuneThenTest, type Candidate } from './tune';
-import { linearClassifier } from './testing';
+import { seededRandom } from '@tta/util';
+import { predictWithTta, type ImageBatch } from '../src/engine';
+import { classificationMetrics } from '../src/metrics';
+import { auroc, compareCandidates, tunePolicy, tuneThenTest, type Candidate } from '../src/tune';
+import { linearClassifier } from './helpers';
 
 function batch(count: number, seed: number): ImageBatch & { labels: Uint8Array } {
   const random = seededRandom(seed);

@@ -1,10 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { evalFixture, meta, summary, tuneFixture } from '../test/fixtures';
-import { chartSvg, elements, geometryNumbers, num, texts } from '../test/svg-inspect';
-import { bestPolicy, CIFAR10_CLASSES, paretoFrontier, renderReport, writeReport, type EvalReport, type ReportInput, type TuneCandidate } from './index';
-import { linearScale, niceStep } from './svg';
+import { evalFixture, meta, summary, tuneFixture } from './fixtures';
+import { chartSvg, elements, geometryNumbers, num, texts } from './svg-inspect';
+import { bestPolicy, CIFAR10_CLASSES, paretoFrontier, renderReport, writeReport, type EvalReport, type ReportInput, type TuneCandidate } from '../src/index';
+import { linearScale, niceStep } from '../src/svg';
 
 function expectWellFormedChart(svg: string, title: string): void {
   expect(svg).toMatch(/role="img"/);

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatViews, loadPolicyFile, makePolicy, nominalViews, forwardPasses, parseViewSpec, policyFromJson, policyToJson, resolvePolicy } from './policies';
+import { formatViews, loadPolicyFile, makePolicy, nominalViews, forwardPasses, parseViewSpec, policyFromJson, policyToJson, resolvePolicy } from '../src/policies';
 
 describe('policies', () => {
   test('named policies', () => {

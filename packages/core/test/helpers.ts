@@ -1,8 +1,8 @@
 // A small deterministic classifier in plain TypeScript (a fixed random linear map
 // of the pixels, then softmax), so the engine can be tested exactly without
-// TensorFlow.js. Exported for other packages' tests.
-import { seededRandom } from '@tta/data';
-import type { Classifier } from './engine';
+// TensorFlow.js.
+import { seededRandom } from '@tta/util';
+import type { Classifier } from '../src/engine';
 
 export interface LinearClassifier extends Classifier {
   calls: number[];

@@ -1,4 +1,4 @@
-import { ProgressBar, formatCount, formatDuration, resolveMode } from './index';
+import { ProgressBar, formatCount, formatDuration, resolveMode } from '../src/index';
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];

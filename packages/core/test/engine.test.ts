@@ -1,9 +1,9 @@
 import { augmentReference, softVoteReference } from '@tta/native/reference';
-import { seededRandom } from '@tta/data';
-import { predictWithTta, type ImageBatch } from './engine';
-import { evaluatePolicies, mergeFromViews, predictDistinctViews } from './evaluate';
-import { makePolicy, randomFlipCounts, resolvePolicy, type Policy } from './policies';
-import { linearClassifier } from './testing';
+import { seededRandom } from '@tta/util';
+import { predictWithTta, type ImageBatch } from '../src/engine';
+import { evaluatePolicies, mergeFromViews, predictDistinctViews } from '../src/evaluate';
+import { makePolicy, randomFlipCounts, resolvePolicy, type Policy } from '../src/policies';
+import { linearClassifier } from './helpers';
 
 function batch(count: number, seed = 3): ImageBatch {
   const random = seededRandom(seed);

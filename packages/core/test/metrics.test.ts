@@ -1,4 +1,4 @@
-import { accuracy, argmaxRows, classificationMetrics, correctness, expectedCalibrationError, flipCounts, topKAccuracy } from './metrics';
+import { accuracy, argmaxRows, classificationMetrics, correctness, expectedCalibrationError, flipCounts, topKAccuracy } from '../src/metrics';
 
 describe('metrics (hand-worked)', () => {
   // 4 images, 3 classes.

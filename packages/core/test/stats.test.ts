@@ -1,4 +1,4 @@
-import { bootstrapLiftInterval, mcnemarExact, mean, quantile, std } from './stats';
+import { bootstrapLiftInterval, mcnemarExact, mean, quantile, std } from '../src/stats';
 
 describe('mcnemarExact (hand-worked)', () => {
   test('two-sided exact binomial tail on the discordant pairs', () => {

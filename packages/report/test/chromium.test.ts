@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { evalFixture, meta, tuneFixture } from '../test/fixtures';
-import { writeReport } from './index';
+import { evalFixture, meta, tuneFixture } from './fixtures';
+import { writeReport } from '../src/index';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);

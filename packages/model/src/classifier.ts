@@ -1,6 +1,6 @@
 // The bridge from a TensorFlow.js layers model to the engine's Classifier.
-import { predict } from '@tta/model';
-import type { Classifier } from './engine';
+import type { Classifier } from '@tta/core';
+import { predict } from './predict';
 
 /** The parts of a tf.LayersModel the adapter reads (kept structural: no tfjs types here). */
 export interface LayersModelLike {

@@ -1,4 +1,4 @@
-import { invalidParameterError } from '@tta/native';
+import { invalidParameterError } from './errors';
 
 /**
  * mulberry32: a small, fast 32-bit PRNG with good enough statistics for
