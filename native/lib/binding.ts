@@ -2,19 +2,65 @@ import * as path from 'node:path';
 
 /** The addon's raw entry points; every argument has been validated by lib/validate.ts. */
 export interface NativeBinding {
-  augment(images: Float32Array | Uint8Array, n: number, h: number, w: number, c: number, views: Int32Array,
-    fill: number, cval: number, scale: number, out: Float32Array, threads: number): void;
-  augmentAsync(images: Float32Array | Uint8Array, n: number, h: number, w: number, c: number, views: Int32Array,
-    fill: number, cval: number, scale: number, out: Float32Array, threads: number): Promise<void>;
-  softVote(predictions: Float32Array, views: number, n: number, classes: number, merge: number, weights: Float64Array,
-    scores: Float32Array, labels: Int32Array, threads: number): number;
-  softVoteAsync(predictions: Float32Array, views: number, n: number, classes: number, merge: number, weights: Float64Array,
-    scores: Float32Array, labels: Int32Array, threads: number): Promise<number>;
+  augment(
+    images: Float32Array | Uint8Array,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    views: Int32Array,
+    fill: number,
+    cval: number,
+    scale: number,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  augmentAsync(
+    images: Float32Array | Uint8Array,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    views: Int32Array,
+    fill: number,
+    cval: number,
+    scale: number,
+    out: Float32Array,
+    threads: number,
+  ): Promise<void>;
+  softVote(
+    predictions: Float32Array,
+    views: number,
+    n: number,
+    classes: number,
+    merge: number,
+    weights: Float64Array,
+    scores: Float32Array,
+    labels: Int32Array,
+    threads: number,
+  ): number;
+  softVoteAsync(
+    predictions: Float32Array,
+    views: number,
+    n: number,
+    classes: number,
+    merge: number,
+    weights: Float64Array,
+    scores: Float32Array,
+    labels: Int32Array,
+    threads: number,
+  ): Promise<number>;
   hardwareThreads(): number;
+  /** Failure paths for the tests only (src/testing.cc). */
+  testing: {
+    parallelForThrows(count: number, threads: number, throwAt: number, kind: 0 | 1 | 2): void;
+    parallelForThrowsAsync(count: number, threads: number, throwAt: number, kind: 0 | 1 | 2): Promise<void>;
+  };
 }
 
 /** Where the addon is loaded from: TTA_NATIVE_BINDING (e.g. a sanitizer build) or the cmake-js output. */
-export const bindingPath = process.env.TTA_NATIVE_BINDING ?? path.join(__dirname, '..', 'build', 'Release', 'tta_native.node');
+export const bindingPath =
+  process.env.TTA_NATIVE_BINDING ?? path.join(__dirname, '..', 'build', 'Release', 'tta_native.node');
 
 function load(): NativeBinding {
   try {

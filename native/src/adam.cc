@@ -25,7 +25,7 @@ Napi::Value AdamUpdateJs(const Napi::CallbackInfo& info) {
   auto outValue = TypedArrayArg<float>(info[10], napi_float32_array, "outValue");
   auto outM = TypedArrayArg<float>(info[11], napi_float32_array, "outM");
   auto outV = TypedArrayArg<float>(info[12], napi_float32_array, "outV");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[13], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[13]);
   const size_t n = value.length;
   if (m.length != n || v.length != n || g.length != n || outValue.length != n || outM.length != n || outV.length != n) {
     throw Napi::RangeError::New(env, "native: adamUpdate arrays must all have value's length");

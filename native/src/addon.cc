@@ -4,6 +4,7 @@
 #include "augment.h"
 #include "common.h"
 #include "soft_vote.h"
+#include "testing.h"
 #include "tfjs_kernels.h"
 
 namespace {
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softVoteAsync", Napi::Function::New(env, tta::SoftVoteAsync, "softVoteAsync"));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads, "hardwareThreads"));
   exports.Set("tfjs", tta::TfjsKernels(env));
+  exports.Set("testing", tta::TestingExports(env));
   return exports;
 }
 

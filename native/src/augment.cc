@@ -71,7 +71,8 @@ ViewPlan PlanView(const View& view, int64_t h, int64_t w, Fill fill) {
       while (x + run.length < w && cols[x + run.length] < 0) ++run.length;
     } else if (x + 1 < w && cols[x + 1] >= 0 && (cols[x + 1] - cols[x] == 1 || cols[x + 1] - cols[x] == -1)) {
       run.step = static_cast<int>(cols[x + 1] - cols[x]);
-      while (x + run.length < w && cols[x + run.length] >= 0 && cols[x + run.length] == run.src + run.step * run.length) {
+      while (x + run.length < w && cols[x + run.length] >= 0 &&
+             cols[x + run.length] == run.src + run.step * run.length) {
         ++run.length;
       }
     }
@@ -130,8 +131,8 @@ void RunAugment(const AugmentJob& job) {
     if (sy < 0) {
       std::fill(out, out + rowElems, job.cval);
     } else {
-      WriteRow<T, kChannels>(images + image * imageElems + static_cast<size_t>(sy) * rowElems, out, plans[view].runs, job.c,
-                             job.scale, job.cval);
+      WriteRow<T, kChannels>(images + image * imageElems + static_cast<size_t>(sy) * rowElems, out, plans[view].runs,
+                             job.c, job.scale, job.cval);
     }
   };
   const unsigned threads = ThreadsFor(job.n * views * imageElems, job.threads);
@@ -156,10 +157,14 @@ void RunAugment(const AugmentJob& job) {
 template <typename T>
 void DispatchChannels(const AugmentJob& job) {
   switch (job.c) {
-    case 1: return RunAugment<T, 1>(job);
-    case 3: return RunAugment<T, 3>(job);
-    case 4: return RunAugment<T, 4>(job);
-    default: return RunAugment<T, 0>(job);
+    case 1:
+      return RunAugment<T, 1>(job);
+    case 3:
+      return RunAugment<T, 3>(job);
+    case 4:
+      return RunAugment<T, 4>(job);
+    default:
+      return RunAugment<T, 0>(job);
   }
 }
 
@@ -184,7 +189,8 @@ AugmentJob ParseArgs(const Napi::CallbackInfo& info) {
   job.w = static_cast<size_t>(IntegerArg(info[3], 1, maxDim, "w"));
   job.c = static_cast<size_t>(IntegerArg(info[4], 1, maxDim, "c"));
   size_t inputElems;
-  if (!CheckedProduct({job.n, job.h, job.w, job.c}, &inputElems)) throw Napi::RangeError::New(env, "native: shape overflows");
+  if (!CheckedProduct({job.n, job.h, job.w, job.c}, &inputElems))
+    throw Napi::RangeError::New(env, "native: shape overflows");
 
   const Napi::Value images = info[0];
   size_t imageBytes;
@@ -203,7 +209,8 @@ AugmentJob ParseArgs(const Napi::CallbackInfo& info) {
   }
 
   auto views = TypedArrayArg<int32_t>(info[5], napi_int32_array, "views");
-  if (views.length == 0 || views.length % 3 != 0) throw Napi::RangeError::New(env, "native: views must hold (flip, dx, dy) triples");
+  if (views.length == 0 || views.length % 3 != 0)
+    throw Napi::RangeError::New(env, "native: views must hold (flip, dx, dy) triples");
   for (size_t v = 0; v < views.length; v += 3) {
     job.views.push_back(View{views.data[v] != 0, views.data[v + 1], views.data[v + 2]});
   }
@@ -216,33 +223,26 @@ AugmentJob ParseArgs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "native: output size overflows");
   }
   auto out = TypedArrayArg<float>(info[9], napi_float32_array, "out");
-  if (out.length != outElems) throw Napi::RangeError::New(env, "native: out length does not match views * n * h * w * c");
+  if (out.length != outElems)
+    throw Napi::RangeError::New(env, "native: out length does not match views * n * h * w * c");
   if (Overlaps(out.data, out.length * sizeof(float), job.images, imageBytes)) {
     throw Napi::RangeError::New(env, "native: out overlaps images");
   }
   job.out = out.data;
-  job.threads = static_cast<unsigned>(IntegerArg(info[10], 1, 1024, "threads"));
+  job.threads = ThreadsArg(info[10]);
   return job;
 }
 
-class AugmentWorker : public Napi::AsyncWorker {
+class AugmentWorker : public PromiseWorker {
  public:
   AugmentWorker(Napi::Env env, AugmentJob job, const Napi::CallbackInfo& info)
-      : Napi::AsyncWorker(env, "tta:augment"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
-    // Keep the typed arrays (and so their buffers) alive until the work is done.
-    images_ = Napi::Persistent(info[0].As<Napi::Object>());
-    out_ = Napi::Persistent(info[9].As<Napi::Object>());
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { tta::Execute(job_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+      : PromiseWorker(env, "tta:augment", {info[0], info[9]}), job_(std::move(job)) {}
+
+ protected:
+  void Run() override { tta::Execute(job_); }
 
  private:
   AugmentJob job_;
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference images_;
-  Napi::ObjectReference out_;
 };
 
 }  // namespace

@@ -20,7 +20,7 @@ Napi::Value BatchNormJs(const Napi::CallbackInfo& info) {
   const double epsilon = NumberArg(info[5], "epsilon");
   const size_t channels = static_cast<size_t>(IntegerArg(info[6], 1, INT32_MAX, "channels"));
   auto out = TypedArrayArg<float>(info[7], napi_float32_array, "out");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[8], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[8]);
   auto check = [&](const Span<float>& s, const char* name) {
     if (s.data != nullptr && s.length != 1 && s.length != channels) {
       throw Napi::RangeError::New(env, std::string("native: batchNorm ") + name + " must hold 1 or `channels` values");
@@ -39,7 +39,8 @@ Napi::Value BatchNormJs(const Napi::CallbackInfo& info) {
   };
   std::vector<float> shift(channels), factor(channels), center(channels);
   for (size_t c = 0; c < channels; ++c) {
-    factor[c] = static_cast<float>(at(scale, c, 1.0f) / std::sqrt(static_cast<double>(at(variance, c, 0.0f)) + epsilon));
+    factor[c] =
+        static_cast<float>(at(scale, c, 1.0f) / std::sqrt(static_cast<double>(at(variance, c, 0.0f)) + epsilon));
     shift[c] = at(offset, c, 0.0f);
     center[c] = at(mean, c, 0.0f);
   }
@@ -84,8 +85,9 @@ Napi::Value BatchNormGradJs(const Napi::CallbackInfo& info) {
   const double epsilon = NumberArg(info[5], "epsilon");
   auto dx = TypedArrayArg<float>(info[7], napi_float32_array, "dx");
   auto sums = TypedArrayArg<float>(info[8], napi_float32_array, "sums");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[9], 1, 1024, "threads"));
-  if (mean.data == nullptr || variance.data == nullptr) throw Napi::TypeError::New(env, "native: batchNormGrad needs mean and variance");
+  const unsigned threads = ThreadsArg(info[9]);
+  if (mean.data == nullptr || variance.data == nullptr)
+    throw Napi::TypeError::New(env, "native: batchNormGrad needs mean and variance");
   if (x.length % channels != 0 || dy.length != x.length || dx.length != x.length || sums.length != 2 * channels) {
     throw Napi::RangeError::New(env, "native: batchNormGrad x/dy/dx/sums lengths do not match channels");
   }
@@ -99,20 +101,21 @@ Napi::Value BatchNormGradJs(const Napi::CallbackInfo& info) {
   }
   const float* __restrict f = factor.data();
   const float* __restrict m = mean.data;
-  const std::vector<double> total = ChannelSums(x.length / channels, channels, threads,
-    [&](size_t r0, size_t r1, float* __restrict sumDy, float* __restrict sumDyXmu) {
-      for (size_t r = r0; r < r1; ++r) {
-        const float* __restrict in = x.data + r * channels;
-        const float* __restrict g = dy.data + r * channels;
-        float* __restrict o = dx.data + r * channels;
-        for (size_t c = 0; c < channels; ++c) {
-          const float gc = g[c];
-          sumDy[c] += gc;
-          sumDyXmu[c] += (in[c] - m[c]) * gc;
-          o[c] = gc * f[c];
-        }
-      }
-    });
+  const std::vector<double> total =
+      ChannelSums(x.length / channels, channels, threads,
+                  [&](size_t r0, size_t r1, float* __restrict sumDy, float* __restrict sumDyXmu) {
+                    for (size_t r = r0; r < r1; ++r) {
+                      const float* __restrict in = x.data + r * channels;
+                      const float* __restrict g = dy.data + r * channels;
+                      float* __restrict o = dx.data + r * channels;
+                      for (size_t c = 0; c < channels; ++c) {
+                        const float gc = g[c];
+                        sumDy[c] += gc;
+                        sumDyXmu[c] += (in[c] - m[c]) * gc;
+                        o[c] = gc * f[c];
+                      }
+                    }
+                  });
   for (size_t i = 0; i < 2 * channels; ++i) sums.data[i] = static_cast<float>(total[i]);
   return env.Undefined();
 }
@@ -128,13 +131,14 @@ Napi::Value BatchNormTrainingJs(const Napi::CallbackInfo& info) {
   auto out = TypedArrayArg<float>(info[5], napi_float32_array, "out");
   auto mean = ChannelArg(info[6], channels, "mean");
   auto variance = ChannelArg(info[7], channels, "variance");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[8], 1, 1024, "threads"));
-  if (mean.data == nullptr || variance.data == nullptr) throw Napi::TypeError::New(env, "native: batchNormTraining needs mean and variance outputs");
+  const unsigned threads = ThreadsArg(info[8]);
+  if (mean.data == nullptr || variance.data == nullptr)
+    throw Napi::TypeError::New(env, "native: batchNormTraining needs mean and variance outputs");
   if (x.length == 0 || x.length % channels != 0 || out.length != x.length) {
     throw Napi::RangeError::New(env, "native: batchNormTraining x/out lengths do not match channels");
   }
-  if (OverlapsAny(out, {&x, &scale, &offset, &mean, &variance}) || OverlapsAny(mean, {&x, &scale, &offset, &variance}) ||
-      OverlapsAny(variance, {&x, &scale, &offset})) {
+  if (OverlapsAny(out, {&x, &scale, &offset, &mean, &variance}) ||
+      OverlapsAny(mean, {&x, &scale, &offset, &variance}) || OverlapsAny(variance, {&x, &scale, &offset})) {
     throw Napi::RangeError::New(env, "native: batchNormTraining outputs overlap other arguments");
   }
   const size_t rows = x.length / channels;
@@ -142,24 +146,25 @@ Napi::Value BatchNormTrainingJs(const Napi::CallbackInfo& info) {
   // mean is large against the spread.
   std::vector<float> shift(x.data, x.data + channels);
   const float* __restrict sh = shift.data();
-  const std::vector<double> total = ChannelSums(rows, channels, threads,
-    [&](size_t r0, size_t r1, float* __restrict sum, float* __restrict sumSq) {
-      for (size_t r = r0; r < r1; ++r) {
-        const float* __restrict in = x.data + r * channels;
-        for (size_t c = 0; c < channels; ++c) {
-          const float d = in[c] - sh[c];
-          sum[c] += d;
-          sumSq[c] += d * d;
+  const std::vector<double> total =
+      ChannelSums(rows, channels, threads, [&](size_t r0, size_t r1, float* __restrict sum, float* __restrict sumSq) {
+        for (size_t r = r0; r < r1; ++r) {
+          const float* __restrict in = x.data + r * channels;
+          for (size_t c = 0; c < channels; ++c) {
+            const float d = in[c] - sh[c];
+            sum[c] += d;
+            sumSq[c] += d * d;
+          }
         }
-      }
-    });
+      });
   std::vector<float> factor(channels), shifted(channels);
   for (size_t c = 0; c < channels; ++c) {
     const double m = total[c] / static_cast<double>(rows);
     const double v = std::max(0.0, total[channels + c] / static_cast<double>(rows) - m * m);
     mean.data[c] = static_cast<float>(shift[c] + m);
     variance.data[c] = static_cast<float>(v);
-    const double f = (scale.data == nullptr ? 1.0 : scale.data[c]) / std::sqrt(static_cast<double>(variance.data[c]) + epsilon);
+    const double f =
+        (scale.data == nullptr ? 1.0 : scale.data[c]) / std::sqrt(static_cast<double>(variance.data[c]) + epsilon);
     factor[c] = static_cast<float>(f);
     shifted[c] = offset.data == nullptr ? 0.0f : offset.data[c];
   }
@@ -193,7 +198,7 @@ Napi::Value BatchNormTrainingGradJs(const Napi::CallbackInfo& info) {
   auto dx = TypedArrayArg<float>(info[9], napi_float32_array, "dx");
   auto dScale = ChannelArg(info[10], channels, "dScale");
   auto dOffset = ChannelArg(info[11], channels, "dOffset");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[12], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[12]);
   if (mean.data == nullptr || variance.data == nullptr || dScale.data == nullptr || dOffset.data == nullptr) {
     throw Napi::TypeError::New(env, "native: batchNormTrainingGrad needs mean, variance, dScale and dOffset");
   }
@@ -201,23 +206,23 @@ Napi::Value BatchNormTrainingGradJs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "native: batchNormTrainingGrad x/dy/dx lengths do not match channels");
   }
   const std::initializer_list<const Span<float>*> inputs = {&x, &dy, &scale, &mean, &variance, &dMean, &dVariance};
-  if (OverlapsAny(dx, inputs) || OverlapsAny(dx, {&dScale, &dOffset}) || OverlapsAny(dScale, inputs) || OverlapsAny(dScale, {&dOffset}) ||
-      OverlapsAny(dOffset, inputs)) {
+  if (OverlapsAny(dx, inputs) || OverlapsAny(dx, {&dScale, &dOffset}) || OverlapsAny(dScale, inputs) ||
+      OverlapsAny(dScale, {&dOffset}) || OverlapsAny(dOffset, inputs)) {
     throw Napi::RangeError::New(env, "native: batchNormTrainingGrad outputs overlap other arguments");
   }
   const size_t rows = x.length / channels;
   const float* __restrict m = mean.data;
-  const std::vector<double> total = ChannelSums(rows, channels, threads,
-    [&](size_t r0, size_t r1, float* __restrict sumDy, float* __restrict sumDyXmu) {
-      for (size_t r = r0; r < r1; ++r) {
-        const float* __restrict in = x.data + r * channels;
-        const float* __restrict g = dy.data + r * channels;
-        for (size_t c = 0; c < channels; ++c) {
-          sumDy[c] += g[c];
-          sumDyXmu[c] += (in[c] - m[c]) * g[c];
+  const std::vector<double> total = ChannelSums(
+      rows, channels, threads, [&](size_t r0, size_t r1, float* __restrict sumDy, float* __restrict sumDyXmu) {
+        for (size_t r = r0; r < r1; ++r) {
+          const float* __restrict in = x.data + r * channels;
+          const float* __restrict g = dy.data + r * channels;
+          for (size_t c = 0; c < channels; ++c) {
+            sumDy[c] += g[c];
+            sumDyXmu[c] += (in[c] - m[c]) * g[c];
+          }
         }
-      }
-    });
+      });
   // With r = 1/sqrt(var + eps), the batch statistics differentiated through:
   // dx = scale r (dy - sum(dy) / n - (x - mean) r^2 sum((x - mean) dy) / n)
   //      + dMean / n + 2 dVariance (x - mean) / n.

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tta {
@@ -38,10 +40,15 @@ int64_t IntegerArg(const Napi::Value& value, int64_t lo, int64_t hi, const char*
     throw Napi::TypeError::New(value.Env(), std::string("native: ") + name + " must be a number");
   }
   double d = value.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d))) {
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) ||
+      d != static_cast<double>(static_cast<int64_t>(d))) {
     throw Napi::RangeError::New(value.Env(), std::string("native: ") + name + " is out of range");
   }
   return static_cast<int64_t>(d);
+}
+
+unsigned ThreadsArg(const Napi::Value& value) {
+  return static_cast<unsigned>(IntegerArg(value, 1, kMaxThreads, "threads"));
 }
 
 double NumberArg(const Napi::Value& value, const char* name) {
@@ -111,15 +118,22 @@ class ThreadPool {
       count_ = count;
       chunks_ = chunks;
       pending_.store(chunks);
+      failed_.store(false);
       // High half: generation, low half: next chunk. A worker that wakes late for
       // an old generation can never claim a chunk of the new one.
       next_.store(generation << 32);
     }
     wake_.notify_all();
     Work(generation);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_.load() == 0; });
-    job_ = nullptr;
+    std::exception_ptr error;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [&] { return pending_.load() == 0; });
+      job_ = nullptr;
+      error = std::exchange(error_, nullptr);
+    }
+    // Every range has returned, so nothing still uses fn: safe to unwind the caller.
+    if (error) std::rethrow_exception(error);
   }
 
  private:
@@ -165,7 +179,17 @@ class ThreadPool {
       } while (!next_.compare_exchange_weak(value, value + 1));
       size_t begin = static_cast<size_t>(count * chunk / chunks);
       size_t end = static_cast<size_t>(count * (chunk + 1) / chunks);
-      (*fn)(begin, end);
+      // A throwing range must not take its thread (and so the process) down, nor leave
+      // the caller waiting: record the first exception, skip the ranges not yet started.
+      if (!failed_.load()) {
+        try {
+          (*fn)(begin, end);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!error_) error_ = std::current_exception();
+          failed_.store(true);
+        }
+      }
       if (pending_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_all();
@@ -184,6 +208,8 @@ class ThreadPool {
   uint64_t chunks_ = 0;
   std::atomic<uint64_t> next_{0};
   std::atomic<uint64_t> pending_{0};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
 };
 
 }  // namespace
@@ -195,6 +221,21 @@ void ParallelFor(size_t count, unsigned threads, const std::function<void(size_t
     return;
   }
   ThreadPool::Instance().Run(count, threads, fn);
+}
+
+PromiseWorker::PromiseWorker(Napi::Env env, const char* name, std::initializer_list<Napi::Value> keepAlive)
+    : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {
+  for (const Napi::Value& value : keepAlive) keepAlive_.push_back(Napi::Persistent(value));
+}
+
+void PromiseWorker::Execute() {
+  try {
+    Run();
+  } catch (const std::exception& error) {
+    SetError(std::string("native: ") + error.what());
+  } catch (...) {
+    SetError("native: unknown exception");
+  }
 }
 
 }  // namespace tta

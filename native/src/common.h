@@ -5,9 +5,9 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -41,6 +41,12 @@ Span<T> TypedArrayArg(const Napi::Value& value, napi_typedarray_type type, const
 
 // Throws a RangeError unless `value` is an integer number in [lo, hi].
 int64_t IntegerArg(const Napi::Value& value, int64_t lo, int64_t hi, const char* name);
+
+// The most threads any entry point accepts (the TypeScript layer's MAX_THREADS).
+constexpr int64_t kMaxThreads = 1024;
+
+// A thread count argument: an integer in [1, kMaxThreads].
+unsigned ThreadsArg(const Napi::Value& value);
 double NumberArg(const Napi::Value& value, const char* name);
 
 // True when the byte ranges of two spans intersect.
@@ -54,7 +60,9 @@ unsigned HardwareThreads();
 // Runs fn(begin, end) over [0, count), split into at most `threads` contiguous
 // ranges on a persistent pool. The calling thread takes part. When the pool is
 // busy with another caller's job, the range runs on the calling thread alone, so
-// nested or concurrent calls (async workers) never deadlock.
+// nested or concurrent calls (async workers) never deadlock. An exception thrown by
+// fn on any thread is caught there; once every range has finished or been skipped,
+// the first one is rethrown on the calling thread.
 void ParallelFor(size_t count, unsigned threads, const std::function<void(size_t, size_t)>& fn);
 
 // Whether the CPU has AVX2 and FMA (false off x86-64): the convolutions' own loops pick
@@ -71,19 +79,21 @@ unsigned ThreadsFor(size_t work, unsigned requested, size_t minWorkPerThread = 1
 // lose nothing that matters before the double sum.
 template <typename Accumulate>
 std::vector<double> ChannelSums(size_t rows, size_t channels, unsigned threads, Accumulate accumulate) {
-  const unsigned slots = std::max(1u, std::min<unsigned>(ThreadsFor(rows * channels, threads), static_cast<unsigned>(std::min<size_t>(rows, 1024))));
-  std::vector<std::vector<double>> partial(slots);
+  const unsigned slots = std::max(1u, std::min<unsigned>(ThreadsFor(rows * channels, threads),
+                                                         static_cast<unsigned>(std::min<size_t>(rows, kMaxThreads))));
+  // Allocated here, before the parallel region, so no worker allocates.
+  std::vector<std::vector<double>> partial(slots, std::vector<double>(2 * channels, 0.0));
+  std::vector<std::vector<float>> blocks(slots, std::vector<float>(2 * channels));
   ParallelFor(slots, slots, [&](size_t s0, size_t s1) {
     for (size_t s = s0; s < s1; ++s) {
       std::vector<double>& acc = partial[s];
-      acc.assign(2 * channels, 0.0);
-      std::vector<float> block0(channels), block1(channels);
+      float* block0 = blocks[s].data();
+      float* block1 = block0 + channels;
       const size_t first = rows * s / slots, last = rows * (s + 1) / slots;
       for (size_t r0 = first; r0 < last; r0 += 64) {
         const size_t r1 = std::min(last, r0 + 64);
-        std::fill(block0.begin(), block0.end(), 0.0f);
-        std::fill(block1.begin(), block1.end(), 0.0f);
-        accumulate(r0, r1, block0.data(), block1.data());
+        std::fill(block0, block0 + 2 * channels, 0.0f);
+        accumulate(r0, r1, block0, block1);
         for (size_t c = 0; c < channels; ++c) {
           acc[c] += block0[c];
           acc[channels + c] += block1[c];
@@ -97,5 +107,27 @@ std::vector<double> ChannelSums(size_t rows, size_t channels, unsigned threads, 
   }
   return total;
 }
+
+// An async entry point's worker: runs Run() on the libuv pool, settles a promise, keeps
+// the JS objects it was given (typed arrays and so their buffers) alive until then, and
+// turns any exception thrown by Run() into a rejection instead of a crash.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, const char* name, std::initializer_list<Napi::Value> keepAlive);
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  virtual void Run() = 0;
+  // The value the promise resolves with; undefined by default.
+  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+
+ private:
+  void Execute() final;
+  void OnOK() final { deferred_.Resolve(Result(Env())); }
+  void OnError(const Napi::Error& error) final { deferred_.Reject(error.Value()); }
+
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::Reference<Napi::Value>> keepAlive_;
+};
 
 }  // namespace tta

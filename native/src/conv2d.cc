@@ -18,7 +18,9 @@ struct ConvGeometry {
   size_t xSize, filterSize, ySize, colWidth, pixelsPerImage;
 
   // 1x1 kernels with stride 1 and no padding read the input as the column matrix.
-  bool Pointwise() const { return fh == 1 && fw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outH == h && outW == w; }
+  bool Pointwise() const {
+    return fh == 1 && fw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outH == h && outW == w;
+  }
 };
 
 ConvGeometry ParseGeometry(const Napi::Value& value) {
@@ -32,8 +34,19 @@ ConvGeometry ParseGeometry(const Napi::Value& value) {
     if (d[i] < (mayBeZero ? 0 : 1)) throw Napi::RangeError::New(env, "native: conv2d dims out of range");
   }
   ConvGeometry g{};
-  g.n = d[0]; g.h = d[1]; g.w = d[2]; g.c = d[3]; g.fh = d[4]; g.fw = d[5]; g.outC = d[6];
-  g.sh = d[7]; g.sw = d[8]; g.padTop = d[9]; g.padLeft = d[10]; g.outH = d[11]; g.outW = d[12];
+  g.n = d[0];
+  g.h = d[1];
+  g.w = d[2];
+  g.c = d[3];
+  g.fh = d[4];
+  g.fw = d[5];
+  g.outC = d[6];
+  g.sh = d[7];
+  g.sw = d[8];
+  g.padTop = d[9];
+  g.padLeft = d[10];
+  g.outH = d[11];
+  g.outW = d[12];
   if (!CheckedProduct({g.n, g.h, g.w, g.c}, &g.xSize) || !CheckedProduct({g.fh, g.fw, g.c, g.outC}, &g.filterSize) ||
       !CheckedProduct({g.n, g.outH, g.outW, g.outC}, &g.ySize) || !CheckedProduct({g.fh, g.fw, g.c}, &g.colWidth) ||
       !CheckedProduct({g.outH, g.outW}, &g.pixelsPerImage)) {
@@ -152,8 +165,10 @@ struct Pixel {
 
 inline Window WindowOf(const ConvGeometry& g, const float* x, const Pixel& px) {
   const size_t b = px.b, oy = px.oy, ox = px.ox;
-  Window win{x + b * g.h * g.w * g.c, static_cast<ptrdiff_t>(oy * g.sh) - g.padTop, static_cast<ptrdiff_t>(ox * g.sw) - g.padLeft, false};
-  win.interior = win.iy0 >= 0 && win.ix0 >= 0 && win.iy0 + static_cast<ptrdiff_t>(g.fh) <= static_cast<ptrdiff_t>(g.h) &&
+  Window win{x + b * g.h * g.w * g.c, static_cast<ptrdiff_t>(oy * g.sh) - g.padTop,
+             static_cast<ptrdiff_t>(ox * g.sw) - g.padLeft, false};
+  win.interior = win.iy0 >= 0 && win.ix0 >= 0 &&
+                 win.iy0 + static_cast<ptrdiff_t>(g.fh) <= static_cast<ptrdiff_t>(g.h) &&
                  win.ix0 + static_cast<ptrdiff_t>(g.fw) <= static_cast<ptrdiff_t>(g.w);
   return win;
 }
@@ -165,7 +180,8 @@ inline void GatherTaps(const ConvGeometry& g, const float* x, const Pixel& px, f
   if (win.interior) {
     // NHWC: each window row is fw * c contiguous values.
     for (size_t ky = 0; ky < g.fh; ++ky) {
-      std::memcpy(taps + ky * rowLength, win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c,
+      std::memcpy(taps + ky * rowLength,
+                  win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c,
                   rowLength * sizeof(float));
     }
     return;
@@ -178,7 +194,8 @@ inline void GatherTaps(const ConvGeometry& g, const float* x, const Pixel& px, f
       if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h) || ix < 0 || ix >= static_cast<ptrdiff_t>(g.w)) {
         std::memset(dst, 0, g.c * sizeof(float));
       } else {
-        std::memcpy(dst, win.image + (static_cast<size_t>(iy) * g.w + static_cast<size_t>(ix)) * g.c, g.c * sizeof(float));
+        std::memcpy(dst, win.image + (static_cast<size_t>(iy) * g.w + static_cast<size_t>(ix)) * g.c,
+                    g.c * sizeof(float));
       }
     }
   }
@@ -198,8 +215,9 @@ inline __attribute__((always_inline)) Float8 Load8(const float* p) {
 inline __attribute__((always_inline)) void Store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
 
 template <size_t W>
-inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& g, const float* x, const float* filter, const float* bias,
-                                                            int activation, size_t p0, size_t p1, size_t o0, float* y) {
+inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& g, const float* x, const float* filter,
+                                                            const float* bias, int activation, size_t p0, size_t p1,
+                                                            size_t o0, float* y) {
   constexpr size_t V = W / 8;
   float taps[64];
   const size_t rowLength = g.fw * g.c;
@@ -229,7 +247,8 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
 #pragma GCC unroll 8
       for (size_t k = 0; k < V; ++k) next[k] = initial[k];
       for (size_t ky = 0; ky < g.fh; ++ky) {
-        const float* src = win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c;
+        const float* src =
+            win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c;
         const float* src1 = src + g.sw * g.c;
         const float* weights = filter + ky * rowLength * g.outC + o0;
         for (size_t j = 0; j < rowLength; ++j) {
@@ -252,7 +271,8 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
     if (win.interior) {
       // Read the window in place: no gather for the pixels away from the border.
       for (size_t ky = 0; ky < g.fh; ++ky) {
-        const float* src = win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c;
+        const float* src =
+            win.image + (static_cast<size_t>(win.iy0) + ky) * g.w * g.c + static_cast<size_t>(win.ix0) * g.c;
         const float* weights = filter + ky * rowLength * g.outC + o0;
         for (size_t j = 0; j < rowLength; ++j) {
           const Float8 v = Float8{} + src[j];
@@ -274,8 +294,9 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
   }
 }
 
-inline __attribute__((always_inline)) void DirectConvBody(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
-                               size_t p0, size_t p1, float* y) {
+inline __attribute__((always_inline)) void DirectConvBody(const ConvGeometry& g, const float* x, const float* filter,
+                                                          const float* bias, int activation, size_t p0, size_t p1,
+                                                          float* y) {
   for (size_t o0 = 0; o0 < g.outC;) {
     const size_t left = g.outC - o0;
     if (left >= 32) {
@@ -294,8 +315,9 @@ inline __attribute__((always_inline)) void DirectConvBody(const ConvGeometry& g,
 // dw[t][o0 .. o0 + W) += sum over pixels [p0, p1) of taps[p][t] * dy[p][o0 ..): one tap row at
 // a time over a block of pixels whose taps were gathered first, the sums in registers.
 template <size_t W>
-inline __attribute__((always_inline)) void DirectFilterGradBlock(const ConvGeometry& g, const float* taps, const float* dy, size_t p0, size_t p1,
-                                                                 size_t o0, float* dw) {
+inline __attribute__((always_inline)) void DirectFilterGradBlock(const ConvGeometry& g, const float* taps,
+                                                                 const float* dy, size_t p0, size_t p1, size_t o0,
+                                                                 float* dw) {
   constexpr size_t V = W / 8;
   for (size_t t = 0; t < g.colWidth; ++t) {
     // Even and odd pixels in separate sums: twice the independent chains in flight.
@@ -323,7 +345,8 @@ inline __attribute__((always_inline)) void DirectFilterGradBlock(const ConvGeome
   }
 }
 
-inline __attribute__((always_inline)) void DirectFilterGradBody(const ConvGeometry& g, const float* x, const float* dy, size_t p0, size_t p1, float* dw) {
+inline __attribute__((always_inline)) void DirectFilterGradBody(const ConvGeometry& g, const float* x, const float* dy,
+                                                                size_t p0, size_t p1, float* dw) {
   constexpr size_t kBlock = 64;
   float taps[kBlock * 64];
   for (size_t b0 = p0; b0 < p1; b0 += kBlock) {
@@ -354,12 +377,13 @@ inline __attribute__((always_inline)) void DirectFilterGradBody(const ConvGeomet
 #define TTA_AVX2_FMA
 #endif
 
-TTA_AVX2_FMA void DirectConvAvx2(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
-                                 size_t p0, size_t p1, float* y) {
+TTA_AVX2_FMA void DirectConvAvx2(const ConvGeometry& g, const float* x, const float* filter, const float* bias,
+                                 int activation, size_t p0, size_t p1, float* y) {
   DirectConvBody(g, x, filter, bias, activation, p0, p1, y);
 }
 
-void DirectConv(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation, size_t p0, size_t p1, float* y) {
+void DirectConv(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                size_t p0, size_t p1, float* y) {
   if (CpuHasAvx2Fma()) {
     DirectConvAvx2(g, x, filter, bias, activation, p0, p1, y);
   } else {
@@ -367,7 +391,8 @@ void DirectConv(const ConvGeometry& g, const float* x, const float* filter, cons
   }
 }
 
-TTA_AVX2_FMA void DirectFilterGradAvx2(const ConvGeometry& g, const float* x, const float* dy, size_t p0, size_t p1, float* dw) {
+TTA_AVX2_FMA void DirectFilterGradAvx2(const ConvGeometry& g, const float* x, const float* dy, size_t p0, size_t p1,
+                                       float* dw) {
   DirectFilterGradBody(g, x, dy, p0, p1, dw);
 }
 
@@ -391,12 +416,13 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   const int activation = static_cast<int>(IntegerArg(info[3], 0, 2, "activation"));
   const ConvGeometry g = ParseGeometry(info[4]);
   auto y = TypedArrayArg<float>(info[5], napi_float32_array, "out");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[6], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[6]);
   ExpectLength(env, x.length, g.xSize, "x");
   ExpectLength(env, filter.length, g.filterSize, "filter");
   ExpectLength(env, y.length, g.ySize, "out");
   if (bias.data != nullptr) ExpectLength(env, bias.length, g.outC, "bias");
-  if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4) || Overlaps(y.data, g.ySize * 4, filter.data, g.filterSize * 4) ||
+  if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4) ||
+      Overlaps(y.data, g.ySize * 4, filter.data, g.filterSize * 4) ||
       (bias.data != nullptr && Overlaps(y.data, g.ySize * 4, bias.data, g.outC * 4))) {
     throw Napi::RangeError::New(env, "native: conv2d out overlaps an input");
   }
@@ -449,11 +475,12 @@ Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
   auto filter = TypedArrayArg<float>(info[1], napi_float32_array, "filter");
   const ConvGeometry g = ParseGeometry(info[2]);
   auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[4], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[4]);
   ExpectLength(env, dy.length, g.ySize, "dy");
   ExpectLength(env, filter.length, g.filterSize, "filter");
   ExpectLength(env, dx.length, g.xSize, "dx");
-  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4) || Overlaps(dx.data, g.xSize * 4, filter.data, g.filterSize * 4)) {
+  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4) ||
+      Overlaps(dx.data, g.xSize * 4, filter.data, g.filterSize * 4)) {
     throw Napi::RangeError::New(env, "native: conv2d dx overlaps an input");
   }
   if (g.xSize == 0) return env.Undefined();
@@ -486,11 +513,12 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
   auto dy = TypedArrayArg<float>(info[1], napi_float32_array, "dy");
   const ConvGeometry g = ParseGeometry(info[2]);
   auto dw = TypedArrayArg<float>(info[3], napi_float32_array, "dw");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[4], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[4]);
   ExpectLength(env, x.length, g.xSize, "x");
   ExpectLength(env, dy.length, g.ySize, "dy");
   ExpectLength(env, dw.length, g.filterSize, "dw");
-  if (Overlaps(dw.data, g.filterSize * 4, x.data, g.xSize * 4) || Overlaps(dw.data, g.filterSize * 4, dy.data, g.ySize * 4)) {
+  if (Overlaps(dw.data, g.filterSize * 4, x.data, g.xSize * 4) ||
+      Overlaps(dw.data, g.filterSize * 4, dy.data, g.ySize * 4)) {
     throw Napi::RangeError::New(env, "native: conv2dBackpropFilter dw overlaps an input");
   }
   if (g.filterSize == 0) return env.Undefined();
@@ -499,7 +527,9 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
 
   if (UseDirect(g)) {
     const size_t pixels = g.n * g.pixelsPerImage;
-    const unsigned slots = std::max(1u, std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), static_cast<unsigned>(std::min<size_t>(pixels, 1024))));
+    const unsigned slots =
+        std::max(1u, std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16),
+                                        static_cast<unsigned>(std::min<size_t>(pixels, kMaxThreads))));
     std::vector<std::vector<float>> partial(slots);
     ParallelFor(slots, slots, [&](size_t s0, size_t s1) {
       for (size_t s = s0; s < s1; ++s) {
@@ -514,7 +544,8 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
   }
   const size_t perBlock = ImagesPerBlock(g);
   const size_t blocks = (g.n + perBlock - 1) / perBlock;
-  const unsigned slots = std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), static_cast<unsigned>(blocks));
+  const unsigned slots =
+      std::min<unsigned>(ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), static_cast<unsigned>(blocks));
   // One partial filter gradient per slot, summed at the end: the blocks all write dw.
   std::vector<std::vector<float>> partial(slots);
   ParallelFor(slots, slots, [&](size_t s0, size_t s1) {

@@ -20,8 +20,10 @@ inline float Apply(float a, float b) {
   if constexpr (op == BinaryOp::kMul) return a * b;
   if constexpr (op == BinaryOp::kDiv) return a / b;
   // Math.max / Math.min: NaN when either side is NaN.
-  if constexpr (op == BinaryOp::kMaximum) return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : (a > b ? a : b);
-  if constexpr (op == BinaryOp::kMinimum) return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : (a < b ? a : b);
+  if constexpr (op == BinaryOp::kMaximum)
+    return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : (a > b ? a : b);
+  if constexpr (op == BinaryOp::kMinimum)
+    return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : (a < b ? a : b);
   if constexpr (op == BinaryOp::kSquaredDifference) {
     const float d = a - b;
     return d * d;
@@ -115,14 +117,15 @@ void RunUnary(const float* x, float* out, size_t size, float alpha, float beta, 
 }
 
 // Writes the tiled block of axis d onward; later copies of each block are memcpys of the first.
-void TileAxis(size_t d, size_t rank, const size_t* shape, const size_t* reps, const size_t* inStride, const size_t* outBlock,
-              const float* x, float* out) {
+void TileAxis(size_t d, size_t rank, const size_t* shape, const size_t* reps, const size_t* inStride,
+              const size_t* outBlock, const float* x, float* out) {
   const size_t n = shape[d];
   if (d + 1 == rank) {
     for (size_t r = 0; r < reps[d]; ++r) std::memcpy(out + r * n, x, n * sizeof(float));
     return;
   }
-  for (size_t i = 0; i < n; ++i) TileAxis(d + 1, rank, shape, reps, inStride, outBlock, x + i * inStride[d], out + i * outBlock[d + 1]);
+  for (size_t i = 0; i < n; ++i)
+    TileAxis(d + 1, rank, shape, reps, inStride, outBlock, x + i * inStride[d], out + i * outBlock[d + 1]);
   const size_t block = n * outBlock[d + 1];
   for (size_t r = 1; r < reps[d]; ++r) std::memcpy(out + r * block, out, block * sizeof(float));
 }
@@ -137,20 +140,24 @@ Napi::Value TileJs(const Napi::CallbackInfo& info) {
   auto repsArg = TypedArrayArg<int32_t>(info[2], napi_int32_array, "reps");
   auto out = TypedArrayArg<float>(info[3], napi_float32_array, "out");
   const size_t rank = shapeArg.length;
-  if (rank == 0 || rank > kMaxRank || repsArg.length != rank) throw Napi::RangeError::New(env, "native: tile rank must be 1..8 and match reps");
+  if (rank == 0 || rank > kMaxRank || repsArg.length != rank)
+    throw Napi::RangeError::New(env, "native: tile rank must be 1..8 and match reps");
   size_t shape[kMaxRank], reps[kMaxRank], inStride[kMaxRank], outBlock[kMaxRank + 1];
   size_t inSize = 1, outSize = 1;
   for (size_t d = 0; d < rank; ++d) {
-    if (shapeArg.data[d] < 0 || repsArg.data[d] < 0) throw Napi::RangeError::New(env, "native: tile shape or reps negative");
+    if (shapeArg.data[d] < 0 || repsArg.data[d] < 0)
+      throw Napi::RangeError::New(env, "native: tile shape or reps negative");
     shape[d] = static_cast<size_t>(shapeArg.data[d]);
     reps[d] = static_cast<size_t>(repsArg.data[d]);
     if (!CheckedProduct({inSize, shape[d]}, &inSize) || !CheckedProduct({outSize, shape[d], reps[d]}, &outSize)) {
       throw Napi::RangeError::New(env, "native: tile size overflows");
     }
   }
-  if (x.length != inSize || out.length != outSize) throw Napi::RangeError::New(env, "native: tile lengths do not match shape and reps");
+  if (x.length != inSize || out.length != outSize)
+    throw Napi::RangeError::New(env, "native: tile lengths do not match shape and reps");
   if (outSize == 0) return env.Undefined();
-  if (Overlaps(x.data, inSize * 4, out.data, outSize * 4)) throw Napi::RangeError::New(env, "native: tile out overlaps x");
+  if (Overlaps(x.data, inSize * 4, out.data, outSize * 4))
+    throw Napi::RangeError::New(env, "native: tile out overlaps x");
   size_t in = 1, o = 1;
   outBlock[rank] = 1;
   for (size_t d = rank; d-- > 0;) {
@@ -173,7 +180,7 @@ Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
   auto bStrides = TypedArrayArg<int32_t>(info[4], napi_int32_array, "bStrides");
   auto shape = TypedArrayArg<int32_t>(info[5], napi_int32_array, "outShape");
   auto out = TypedArrayArg<float>(info[6], napi_float32_array, "out");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[7], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[7]);
   if (shape.length != aStrides.length || shape.length != bStrides.length) {
     throw Napi::RangeError::New(env, "native: binary shape and strides differ in rank");
   }
@@ -204,20 +211,35 @@ Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
   }
   if (out.length != bc.size) throw Napi::RangeError::New(env, "native: binary out length does not match outShape");
   if (bc.size == 0) return env.Undefined();
-  if (maxA >= a.length || maxB >= b.length) throw Napi::RangeError::New(env, "native: binary strides reach past an input");
+  if (maxA >= a.length || maxB >= b.length)
+    throw Napi::RangeError::New(env, "native: binary strides reach past an input");
   if (bc.rank == 0) {
     bc.rank = 1;
     bc.shape[0] = 1;
     bc.aStride[0] = bc.bStride[0] = 0;
   }
   switch (op) {
-    case BinaryOp::kAdd: RunBinary<BinaryOp::kAdd>(bc, a.data, b.data, out.data, threads); break;
-    case BinaryOp::kSub: RunBinary<BinaryOp::kSub>(bc, a.data, b.data, out.data, threads); break;
-    case BinaryOp::kMul: RunBinary<BinaryOp::kMul>(bc, a.data, b.data, out.data, threads); break;
-    case BinaryOp::kDiv: RunBinary<BinaryOp::kDiv>(bc, a.data, b.data, out.data, threads); break;
-    case BinaryOp::kMaximum: RunBinary<BinaryOp::kMaximum>(bc, a.data, b.data, out.data, threads); break;
-    case BinaryOp::kMinimum: RunBinary<BinaryOp::kMinimum>(bc, a.data, b.data, out.data, threads); break;
-    case BinaryOp::kSquaredDifference: RunBinary<BinaryOp::kSquaredDifference>(bc, a.data, b.data, out.data, threads); break;
+    case BinaryOp::kAdd:
+      RunBinary<BinaryOp::kAdd>(bc, a.data, b.data, out.data, threads);
+      break;
+    case BinaryOp::kSub:
+      RunBinary<BinaryOp::kSub>(bc, a.data, b.data, out.data, threads);
+      break;
+    case BinaryOp::kMul:
+      RunBinary<BinaryOp::kMul>(bc, a.data, b.data, out.data, threads);
+      break;
+    case BinaryOp::kDiv:
+      RunBinary<BinaryOp::kDiv>(bc, a.data, b.data, out.data, threads);
+      break;
+    case BinaryOp::kMaximum:
+      RunBinary<BinaryOp::kMaximum>(bc, a.data, b.data, out.data, threads);
+      break;
+    case BinaryOp::kMinimum:
+      RunBinary<BinaryOp::kMinimum>(bc, a.data, b.data, out.data, threads);
+      break;
+    case BinaryOp::kSquaredDifference:
+      RunBinary<BinaryOp::kSquaredDifference>(bc, a.data, b.data, out.data, threads);
+      break;
   }
   return env.Undefined();
 }
@@ -230,16 +252,20 @@ Napi::Value UnaryJs(const Napi::CallbackInfo& info) {
   auto out = TypedArrayArg<float>(info[2], napi_float32_array, "out");
   const float alpha = static_cast<float>(NumberArg(info[3], "alpha"));
   const float beta = static_cast<float>(NumberArg(info[4], "beta"));
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[5], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[5]);
   if (out.length != x.length) throw Napi::RangeError::New(env, "native: unary out length differs from x");
   const size_t n = x.length;
   switch (op) {
-#define TTA_UNARY(name) \
-  case UnaryOp::name: RunUnary<UnaryOp::name>(x.data, out.data, n, alpha, beta, threads); break;
+// clang-format off
+#define TTA_UNARY(name)                                                 \
+  case UnaryOp::name:                                                   \
+    RunUnary<UnaryOp::name>(x.data, out.data, n, alpha, beta, threads); \
+    break;
     TTA_UNARY(kExp) TTA_UNARY(kLog) TTA_UNARY(kSqrt) TTA_UNARY(kRsqrt) TTA_UNARY(kSquare) TTA_UNARY(kNeg)
-    TTA_UNARY(kAbs) TTA_UNARY(kRelu) TTA_UNARY(kRelu6) TTA_UNARY(kSigmoid) TTA_UNARY(kTanh) TTA_UNARY(kReciprocal)
-    TTA_UNARY(kStep) TTA_UNARY(kClip)
+    TTA_UNARY(kAbs) TTA_UNARY(kRelu) TTA_UNARY(kRelu6) TTA_UNARY(kSigmoid) TTA_UNARY(kTanh)
+    TTA_UNARY(kReciprocal) TTA_UNARY(kStep) TTA_UNARY(kClip)
 #undef TTA_UNARY
+    // clang-format on
   }
   return env.Undefined();
 }

@@ -10,7 +10,22 @@ namespace tta {
 // Binary op codes, in the order of lib/tfjs/kernels.ts' BINARY_OPS.
 enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference };
 // Unary op codes, in the order of lib/tfjs/kernels.ts' UNARY_OPS.
-enum class UnaryOp { kExp, kLog, kSqrt, kRsqrt, kSquare, kNeg, kAbs, kRelu, kRelu6, kSigmoid, kTanh, kReciprocal, kStep, kClip };
+enum class UnaryOp {
+  kExp,
+  kLog,
+  kSqrt,
+  kRsqrt,
+  kSquare,
+  kNeg,
+  kAbs,
+  kRelu,
+  kRelu6,
+  kSigmoid,
+  kTanh,
+  kReciprocal,
+  kStep,
+  kClip
+};
 
 // JS: binary(op, a, aStrides, b, bStrides, outShape, out, threads). The strides are
 // per output dimension, 0 where that input is broadcast.

@@ -129,10 +129,10 @@ Napi::Value SgemmJs(const Napi::CallbackInfo& info) {
   auto a = TypedArrayArg<float>(info[5], napi_float32_array, "a");
   auto b = TypedArrayArg<float>(info[6], napi_float32_array, "b");
   auto c = TypedArrayArg<float>(info[7], napi_float32_array, "c");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[8], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[8]);
   size_t mk, kn, mn;
-  if (!CheckedProduct({M, K}, &mk) || !CheckedProduct({K, N}, &kn) || !CheckedProduct({M, N}, &mn) ||
-      a.length != mk || b.length != kn || c.length != mn) {
+  if (!CheckedProduct({M, K}, &mk) || !CheckedProduct({K, N}, &kn) || !CheckedProduct({M, N}, &mn) || a.length != mk ||
+      b.length != kn || c.length != mn) {
     throw Napi::RangeError::New(env, "native: sgemm operand lengths do not match M, N, K");
   }
   if (Overlaps(c.data, mn * 4, a.data, mk * 4) || Overlaps(c.data, mn * 4, b.data, kn * 4)) {

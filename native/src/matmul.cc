@@ -15,7 +15,7 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   const int activation = static_cast<int>(IntegerArg(info[3], 0, 2, "activation"));
   auto dims = TypedArrayArg<int32_t>(info[4], napi_int32_array, "dims");
   auto out = TypedArrayArg<float>(info[5], napi_float32_array, "out");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[6], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[6]);
   if (dims.length != 8) throw Napi::RangeError::New(env, "native: matMul dims must hold 8 integers");
   for (size_t i = 0; i < 6; ++i)
     if (dims.data[i] < 0) throw Napi::RangeError::New(env, "native: matMul dims negative");
@@ -31,7 +31,8 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
       !CheckedProduct({batch, mn}, &outSize) || a.length != aSize || b.length != bSize || out.length != outSize) {
     throw Napi::RangeError::New(env, "native: matMul operand lengths do not match dims");
   }
-  if (bias.data != nullptr && bias.length != N) throw Napi::RangeError::New(env, "native: matMul bias must hold N values");
+  if (bias.data != nullptr && bias.length != N)
+    throw Napi::RangeError::New(env, "native: matMul bias must hold N values");
   if (Overlaps(out.data, outSize * 4, a.data, aSize * 4) || Overlaps(out.data, outSize * 4, b.data, bSize * 4)) {
     throw Napi::RangeError::New(env, "native: matMul out overlaps an input");
   }

@@ -39,8 +39,18 @@ PoolGeometry ParsePool(const Napi::Value& value) {
     if (d[i] < lo) throw Napi::RangeError::New(env, "native: pool dims out of range");
   }
   PoolGeometry g{};
-  g.n = d[0]; g.h = d[1]; g.w = d[2]; g.c = d[3]; g.fh = d[4]; g.fw = d[5]; g.sh = d[6]; g.sw = d[7];
-  g.padTop = d[8]; g.padLeft = d[9]; g.outH = d[10]; g.outW = d[11];
+  g.n = d[0];
+  g.h = d[1];
+  g.w = d[2];
+  g.c = d[3];
+  g.fh = d[4];
+  g.fw = d[5];
+  g.sh = d[6];
+  g.sw = d[7];
+  g.padTop = d[8];
+  g.padLeft = d[9];
+  g.outH = d[10];
+  g.outW = d[11];
   if (!CheckedProduct({g.n, g.h, g.w, g.c}, &g.xSize) || !CheckedProduct({g.n, g.outH, g.outW, g.c}, &g.ySize)) {
     throw Napi::RangeError::New(env, "native: pool sizes overflow");
   }
@@ -53,8 +63,6 @@ void Expect(Napi::Env env, size_t actual, size_t expected, const char* name) {
                                          " elements, expected " + std::to_string(expected));
   }
 }
-
-unsigned ArgThreads(const Napi::Value& v) { return static_cast<unsigned>(IntegerArg(v, 1, 1024, "threads")); }
 
 void MaxInto(float* __restrict best, const float* __restrict p, size_t n) {
   for (size_t i = 0; i < n; ++i) best[i] = p[i] > best[i] ? p[i] : best[i];
@@ -84,10 +92,11 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   const int kind = static_cast<int>(IntegerArg(info[1], 0, 1, "kind"));
   const PoolGeometry g = ParsePool(info[2]);
   auto y = TypedArrayArg<float>(info[3], napi_float32_array, "out");
-  const unsigned threads = ArgThreads(info[4]);
+  const unsigned threads = ThreadsArg(info[4]);
   Expect(env, x.length, g.xSize, "x");
   Expect(env, y.length, g.ySize, "out");
-  if (Overlaps(x.data, g.xSize * 4, y.data, g.ySize * 4)) throw Napi::RangeError::New(env, "native: pool out overlaps x");
+  if (Overlaps(x.data, g.xSize * 4, y.data, g.ySize * 4))
+    throw Napi::RangeError::New(env, "native: pool out overlaps x");
   const size_t rows = g.n * g.outH;
   ParallelFor(rows, ThreadsFor(g.ySize * g.fh * g.fw, threads), [&](size_t begin, size_t end) {
     std::vector<float> acc(g.c);
@@ -130,7 +139,7 @@ Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
   auto x = TypedArrayArg<float>(info[1], napi_float32_array, "x");
   const PoolGeometry g = ParsePool(info[2]);
   auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
-  const unsigned threads = ArgThreads(info[4]);
+  const unsigned threads = ThreadsArg(info[4]);
   Expect(env, dy.length, g.ySize, "dy");
   Expect(env, x.length, g.xSize, "x");
   Expect(env, dx.length, g.xSize, "dx");
@@ -140,7 +149,8 @@ Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
   // Windows that do not overlap (stride >= window, as in Keras' MaxPooling2D) own their
   // pixels: dx is written once, branch-free and vectorisable, instead of scattered.
   if (g.sh >= g.fh && g.sw >= g.fw) {
-    const bool tiles = g.padTop == 0 && g.padLeft == 0 && g.sh == g.fh && g.sw == g.fw && g.outH * g.fh == g.h && g.outW * g.fw == g.w;
+    const bool tiles =
+        g.padTop == 0 && g.padLeft == 0 && g.sh == g.fh && g.sw == g.fw && g.outH * g.fh == g.h && g.outW * g.fw == g.w;
     ParallelFor(g.n, ThreadsFor(g.xSize, threads), [&](size_t begin, size_t end) {
       std::vector<float> bestBuffer(g.c);
       std::vector<uint32_t> openBuffer(g.c);
@@ -160,7 +170,8 @@ Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
             }
             // The first pixel equal to the maximum takes the gradient, as with the strict
             // `>` scan below; a window of only -inf or NaN passes none.
-            for (size_t ci = 0; ci < g.c; ++ci) open[ci] = best[ci] == -std::numeric_limits<float>::infinity() ? 0u : ~0u;
+            for (size_t ci = 0; ci < g.c; ++ci)
+              open[ci] = best[ci] == -std::numeric_limits<float>::infinity() ? 0u : ~0u;
             const float* d = dy.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
             for (size_t iy = y0; iy < y1; ++iy) {
               for (size_t ix = x0; ix < x1; ++ix) {
@@ -218,10 +229,11 @@ Napi::Value AvgPoolGradJs(const Napi::CallbackInfo& info) {
   auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
   const PoolGeometry g = ParsePool(info[1]);
   auto dx = TypedArrayArg<float>(info[2], napi_float32_array, "dx");
-  const unsigned threads = ArgThreads(info[3]);
+  const unsigned threads = ThreadsArg(info[3]);
   Expect(env, dy.length, g.ySize, "dy");
   Expect(env, dx.length, g.xSize, "dx");
-  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4)) throw Napi::RangeError::New(env, "native: avgPoolGrad dx overlaps dy");
+  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4))
+    throw Napi::RangeError::New(env, "native: avgPoolGrad dx overlaps dy");
   const float weight = 1.0f / static_cast<float>(g.fh * g.fw);
   ParallelFor(g.n, ThreadsFor(g.ySize * g.fh * g.fw, threads), [&](size_t begin, size_t end) {
     for (size_t b = begin; b < end; ++b) {

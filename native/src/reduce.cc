@@ -76,9 +76,11 @@ void Accumulate(const Layout& l, const float* x, size_t first, size_t last, doub
 
 template <ReduceOp op>
 void Run(const Layout& l, const float* x, size_t inSize, float* out, size_t outSize, unsigned threads) {
+  // NOLINTNEXTLINE(bugprone-integer-division): outSize divides inSize, so the quotient is exact.
   const double count = static_cast<double>(inSize / outSize);
   const size_t outer = l.shape[0];
-  threads = std::min<unsigned>(ThreadsFor(inSize, threads), static_cast<unsigned>(std::min<size_t>(outer, 1024)));
+  threads =
+      std::min<unsigned>(ThreadsFor(inSize, threads), static_cast<unsigned>(std::min<size_t>(outer, kMaxThreads)));
   std::vector<std::vector<double>> partial(std::max(1u, threads));
   // Split the outermost axis; each slot accumulates privately (the axis may be reduced).
   ParallelFor(partial.size(), static_cast<unsigned>(partial.size()), [&](size_t s0, size_t s1) {
@@ -106,7 +108,7 @@ Napi::Value ReduceJs(const Napi::CallbackInfo& info) {
   auto shape = TypedArrayArg<int32_t>(info[2], napi_int32_array, "shape");
   auto reduced = TypedArrayArg<int32_t>(info[3], napi_int32_array, "reduced");
   auto out = TypedArrayArg<float>(info[4], napi_float32_array, "out");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[5], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[5]);
   if (shape.length != reduced.length) throw Napi::RangeError::New(env, "native: reduce shape and axes differ in rank");
   // Collapse: drop size-1 axes, merge neighbours of the same kind.
   Layout l;
@@ -143,10 +145,18 @@ Napi::Value ReduceJs(const Napi::CallbackInfo& info) {
     if (!l.reduced[d]) o *= l.shape[d];
   }
   switch (op) {
-    case ReduceOp::kSum: Run<ReduceOp::kSum>(l, x.data, inSize, out.data, outSize, threads); break;
-    case ReduceOp::kMean: Run<ReduceOp::kMean>(l, x.data, inSize, out.data, outSize, threads); break;
-    case ReduceOp::kMax: Run<ReduceOp::kMax>(l, x.data, inSize, out.data, outSize, threads); break;
-    case ReduceOp::kMin: Run<ReduceOp::kMin>(l, x.data, inSize, out.data, outSize, threads); break;
+    case ReduceOp::kSum:
+      Run<ReduceOp::kSum>(l, x.data, inSize, out.data, outSize, threads);
+      break;
+    case ReduceOp::kMean:
+      Run<ReduceOp::kMean>(l, x.data, inSize, out.data, outSize, threads);
+      break;
+    case ReduceOp::kMax:
+      Run<ReduceOp::kMax>(l, x.data, inSize, out.data, outSize, threads);
+      break;
+    case ReduceOp::kMin:
+      Run<ReduceOp::kMin>(l, x.data, inSize, out.data, outSize, threads);
+      break;
   }
   return env.Undefined();
 }

@@ -133,11 +133,21 @@ void Execute(SoftVoteJob& job) {
   ParallelFor(job.n, threads, [&](size_t begin, size_t end) {
     int64_t localInvalid = std::numeric_limits<int64_t>::max();
     switch (job.merge) {
-      case Merge::kMean: MergeImages<Merge::kMean>(job, weightSum, begin, end, &localInvalid); break;
-      case Merge::kSum: MergeImages<Merge::kSum>(job, weightSum, begin, end, &localInvalid); break;
-      case Merge::kGmean: MergeImages<Merge::kGmean>(job, weightSum, begin, end, &localInvalid); break;
-      case Merge::kMax: MergeImages<Merge::kMax>(job, weightSum, begin, end, &localInvalid); break;
-      case Merge::kVote: MergeImages<Merge::kVote>(job, weightSum, begin, end, &localInvalid); break;
+      case Merge::kMean:
+        MergeImages<Merge::kMean>(job, weightSum, begin, end, &localInvalid);
+        break;
+      case Merge::kSum:
+        MergeImages<Merge::kSum>(job, weightSum, begin, end, &localInvalid);
+        break;
+      case Merge::kGmean:
+        MergeImages<Merge::kGmean>(job, weightSum, begin, end, &localInvalid);
+        break;
+      case Merge::kMax:
+        MergeImages<Merge::kMax>(job, weightSum, begin, end, &localInvalid);
+        break;
+      case Merge::kVote:
+        MergeImages<Merge::kVote>(job, weightSum, begin, end, &localInvalid);
+        break;
     }
     int64_t seen = firstInvalid.load();
     while (localInvalid < seen && !firstInvalid.compare_exchange_weak(seen, localInvalid)) {
@@ -161,7 +171,8 @@ SoftVoteJob ParseArgs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "native: shape overflows");
   }
   auto predictions = TypedArrayArg<float>(info[0], napi_float32_array, "predictions");
-  if (predictions.length != predictionElems) throw Napi::RangeError::New(env, "native: predictions length does not match shape");
+  if (predictions.length != predictionElems)
+    throw Napi::RangeError::New(env, "native: predictions length does not match shape");
   job.predictions = predictions.data;
   job.merge = static_cast<Merge>(IntegerArg(info[4], 0, 4, "merge"));
   auto weights = TypedArrayArg<double>(info[5], napi_float64_array, "weights");
@@ -169,7 +180,8 @@ SoftVoteJob ParseArgs(const Napi::CallbackInfo& info) {
   job.weights.assign(weights.data, weights.data + weights.length);
   double weightSum = 0;
   for (double w : job.weights) {
-    if (!(w >= 0) || !std::isfinite(w)) throw Napi::RangeError::New(env, "native: weights must be finite and non-negative");
+    if (!(w >= 0) || !std::isfinite(w))
+      throw Napi::RangeError::New(env, "native: weights must be finite and non-negative");
     weightSum += w;
   }
   if (!(weightSum > 0)) throw Napi::RangeError::New(env, "native: weights must not all be zero");
@@ -185,25 +197,21 @@ SoftVoteJob ParseArgs(const Napi::CallbackInfo& info) {
   }
   job.scores = scores.data;
   job.labels = labels.data;
-  job.threads = static_cast<unsigned>(IntegerArg(info[8], 1, 1024, "threads"));
+  job.threads = ThreadsArg(info[8]);
   return job;
 }
 
-class SoftVoteWorker : public Napi::AsyncWorker {
+class SoftVoteWorker : public PromiseWorker {
  public:
   SoftVoteWorker(Napi::Env env, SoftVoteJob job, const Napi::CallbackInfo& info)
-      : Napi::AsyncWorker(env, "tta:softVote"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
-    for (size_t a : {0, 6, 7}) refs_.push_back(Napi::Persistent(info[a].As<Napi::Object>()));
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { tta::Execute(job_); }
-  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(job_.invalidIndex))); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+      : PromiseWorker(env, "tta:softVote", {info[0], info[6], info[7]}), job_(std::move(job)) {}
+
+ protected:
+  void Run() override { tta::Execute(job_); }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(job_.invalidIndex)); }
 
  private:
   SoftVoteJob job_;
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> refs_;
 };
 
 }  // namespace

@@ -13,7 +13,7 @@ Napi::Value SoftmaxJs(const Napi::CallbackInfo& info) {
   const size_t rows = static_cast<size_t>(IntegerArg(info[1], 0, INT32_MAX, "rows"));
   const size_t cols = static_cast<size_t>(IntegerArg(info[2], 1, INT32_MAX, "cols"));
   auto out = TypedArrayArg<float>(info[3], napi_float32_array, "out");
-  const unsigned threads = static_cast<unsigned>(IntegerArg(info[4], 1, 1024, "threads"));
+  const unsigned threads = ThreadsArg(info[4]);
   size_t size;
   if (!CheckedProduct({rows, cols}, &size) || logits.length != size || out.length != size) {
     throw Napi::RangeError::New(env, "native: softmax lengths do not match rows x cols");
