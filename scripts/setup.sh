@@ -12,6 +12,9 @@ command -v ninja >/dev/null 2>&1 || apt_packages+=(ninja-build)
 # OpenBLAS gives the native TensorFlow.js backend its GEMM; without it the addon
 # still builds, on a slower portable path.
 dpkg -s libopenblas-dev >/dev/null 2>&1 || apt_packages+=(libopenblas-dev)
+# The C++ gates of pnpm test:ci (scripts/lint-cpp.sh).
+command -v clang-format >/dev/null 2>&1 || apt_packages+=(clang-format)
+command -v clang-tidy >/dev/null 2>&1 || apt_packages+=(clang-tidy)
 # Headless Chromium renders the HTML report in @tta/report's browser test.
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 

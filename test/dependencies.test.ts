@@ -19,7 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 /** Tools a package runs rather than imports: used if its scripts or build files name them. */
-const TOOLS = new Set(['jest', 'ts-jest', 'typescript', 'cmake-js', 'node-addon-api']);
+const TOOLS = new Set(['jest', 'ts-jest', 'typescript', 'cmake-js', 'node-addon-api', 'c8']);
 /** What a tool uses in turn without naming it: cmake-js builds offline against node-api-headers. */
 const IMPLIED: Record<string, string> = { 'cmake-js': 'node-api-headers' };
 
@@ -38,7 +38,10 @@ interface WorkspacePackage {
 }
 
 function workspacePackages(): WorkspacePackage[] {
-  const dirs = [path.join(root, 'native'), ...fs.readdirSync(path.join(root, 'packages')).map((d) => path.join(root, 'packages', d))];
+  const dirs = [
+    path.join(root, 'native'),
+    ...fs.readdirSync(path.join(root, 'packages')).map((d) => path.join(root, 'packages', d)),
+  ];
   return dirs
     .filter((dir) => fs.existsSync(path.join(dir, 'package.json')))
     .map((dir) => ({ dir, manifest: JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest }));
@@ -66,7 +69,11 @@ export function packageOf(specifier: string): string | undefined {
 /** Every module a file imports: static and dynamic imports, and require. */
 export function specifiers(source: string): string[] {
   const found: string[] = [];
-  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s+['"]([^'"]+)['"]/g, /\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\bfrom\s+['"]([^'"]+)['"]/g,
+    /\bimport\s+['"]([^'"]+)['"]/g,
+    /\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(match[1]!);
   return found;
 }
@@ -99,8 +106,13 @@ function usage(pkg: WorkspacePackage): Usage {
       }
     }
   }
-  const buildFiles = ['CMakeLists.txt', 'jest.config.js'].map((f) => path.join(pkg.dir, f)).filter((f) => fs.existsSync(f));
-  const buildText = [...buildFiles.map((f) => fs.readFileSync(f, 'utf8')), ...Object.values(pkg.manifest.scripts ?? {})].join('\n');
+  const buildFiles = ['CMakeLists.txt', 'jest.config.js']
+    .map((f) => path.join(pkg.dir, f))
+    .filter((f) => fs.existsSync(f));
+  const buildText = [
+    ...buildFiles.map((f) => fs.readFileSync(f, 'utf8')),
+    ...Object.values(pkg.manifest.scripts ?? {}),
+  ].join('\n');
   for (const tool of TOOLS) {
     if (!buildText.includes(tool) && tool !== 'typescript' && tool !== 'jest' && tool !== 'ts-jest') continue;
     development.add(tool);
@@ -117,7 +129,11 @@ test('the workspace has the packages the layering describes', () => {
 
 describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s', (_name, pkg) => {
   const declared = {
-    runtime: new Set([...Object.keys(pkg.manifest.dependencies ?? {}), ...Object.keys(pkg.manifest.optionalDependencies ?? {}), ...Object.keys(pkg.manifest.peerDependencies ?? {})]),
+    runtime: new Set([
+      ...Object.keys(pkg.manifest.dependencies ?? {}),
+      ...Object.keys(pkg.manifest.optionalDependencies ?? {}),
+      ...Object.keys(pkg.manifest.peerDependencies ?? {}),
+    ]),
     dev: new Set(Object.keys(pkg.manifest.devDependencies ?? {})),
   };
   const used = usage(pkg);
@@ -129,7 +145,11 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s', (_name, 
 
   test('its code imports only what it declares (production code: dependencies)', () => {
     expect([...used.production].filter((d) => !declared.runtime.has(d)).sort()).toEqual([]);
-    expect([...used.development].filter((d) => !declared.runtime.has(d) && !declared.dev.has(d) && !d.startsWith('@types/')).sort()).toEqual([]);
+    expect(
+      [...used.development]
+        .filter((d) => !declared.runtime.has(d) && !declared.dev.has(d) && !d.startsWith('@types/'))
+        .sort(),
+    ).toEqual([]);
   });
 
   test('it declares nothing that it does not use', () => {

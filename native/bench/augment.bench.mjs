@@ -9,8 +9,19 @@ import { augmentReference, softVoteReference } from '../dist/reference.js';
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 const N = quick ? 2000 : 10000;
-const H = 32, W = 32, C = 3;
-const VIEWS = [{}, { flip: true }, { dx: 2 }, { dx: -2 }, { dy: 2 }, { flip: true, dx: 2 }, { flip: true, dx: -2, dy: -2 }, { flip: true, dy: 2 }];
+const H = 32,
+  W = 32,
+  C = 3;
+const VIEWS = [
+  {},
+  { flip: true },
+  { dx: 2 },
+  { dx: -2 },
+  { dy: 2 },
+  { flip: true, dx: 2 },
+  { flip: true, dx: -2, dy: -2 },
+  { flip: true, dy: 2 },
+];
 const threads = hardwareThreads();
 
 function time(fn, { repeats = 5, minMs = 300 } = {}) {
@@ -38,7 +49,9 @@ function printTable() {
     console.log(`\n${group}`);
     const ceiling = list.find((r) => r.baseline === 'ceiling');
     const reference = list.find((r) => r.baseline === 'reference');
-    console.log(`  ${'method'.padEnd(34)} ${'images/s'.padStart(12)} ${'GB/s'.padStart(7)} ${'vs copy'.padStart(8)} ${'vs TS ref'.padStart(10)}`);
+    console.log(
+      `  ${'method'.padEnd(34)} ${'images/s'.padStart(12)} ${'GB/s'.padStart(7)} ${'vs copy'.padStart(8)} ${'vs TS ref'.padStart(10)}`,
+    );
     for (const r of list) {
       const ips = r.images / r.seconds;
       const gbs = r.bytes / r.seconds / 1e9;
@@ -46,7 +59,9 @@ function printTable() {
       const vsRef = reference ? ips / (reference.images / reference.seconds) : NaN;
       const pct = Number.isFinite(vsCopy) ? `${(vsCopy * 100).toFixed(0)}%` : '-';
       const x = Number.isFinite(vsRef) ? `${vsRef.toFixed(1)}x` : '-';
-      console.log(`  ${r.name.padEnd(34)} ${ips.toFixed(0).padStart(12)} ${gbs.toFixed(2).padStart(7)} ${pct.padStart(8)} ${x.padStart(10)}`);
+      console.log(
+        `  ${r.name.padEnd(34)} ${ips.toFixed(0).padStart(12)} ${gbs.toFixed(2).padStart(7)} ${pct.padStart(8)} ${x.padStart(10)}`,
+      );
     }
   }
 }
@@ -62,16 +77,48 @@ const outBytes = out.byteLength;
 const copySource = new Float32Array(out.length).fill(0.5);
 const refN = Math.min(N, 500);
 
-for (const [label, input] of [['uint8 -> float32 (scale 1/255)', u8], ['float32', f32]]) {
+for (const [label, input] of [
+  ['uint8 -> float32 (scale 1/255)', u8],
+  ['float32', f32],
+]) {
   const group = `augment: ${N} images ${H}x${W}x${C}, ${VIEWS.length} views (flip, shifts), fill reflect, ${label}`;
   const scale = input === u8 ? 1 / 255 : 1;
   const images = VIEWS.length * N;
-  report(group, 'copy ceiling (TypedArray.set)', time(() => out.set(copySource)), images, outBytes, 'ceiling');
-  report(group, 'native, 1 thread', time(() => augment(input, [N, H, W, C], VIEWS, { fill: 'reflect', scale, out, threads: 1 })), images, outBytes);
-  report(group, `native, ${threads} threads`, time(() => augment(input, [N, H, W, C], VIEWS, { fill: 'reflect', scale, out, threads })), images, outBytes);
+  report(
+    group,
+    'copy ceiling (TypedArray.set)',
+    time(() => out.set(copySource)),
+    images,
+    outBytes,
+    'ceiling',
+  );
+  report(
+    group,
+    'native, 1 thread',
+    time(() => augment(input, [N, H, W, C], VIEWS, { fill: 'reflect', scale, out, threads: 1 })),
+    images,
+    outBytes,
+  );
+  report(
+    group,
+    `native, ${threads} threads`,
+    time(() => augment(input, [N, H, W, C], VIEWS, { fill: 'reflect', scale, out, threads })),
+    images,
+    outBytes,
+  );
   const refImages = input.subarray(0, refN * H * W * C);
   const refOut = new Float32Array(VIEWS.length * refImages.length);
-  report(group, `TS reference (${refN} images)`, time(() => augmentReference(refImages, [refN, H, W, C], VIEWS, { fill: 'reflect', scale, out: refOut }), { repeats: 3, minMs: 0 }), VIEWS.length * refN, refOut.byteLength, 'reference');
+  report(
+    group,
+    `TS reference (${refN} images)`,
+    time(() => augmentReference(refImages, [refN, H, W, C], VIEWS, { fill: 'reflect', scale, out: refOut }), {
+      repeats: 3,
+      minMs: 0,
+    }),
+    VIEWS.length * refN,
+    refOut.byteLength,
+    'reference',
+  );
 }
 
 // TensorFlow.js ops doing the same work: cast and scale, flip, symmetric pad, slice.
@@ -82,13 +129,19 @@ async function tfjsBackends() {
   try {
     const wasm = require('@tensorflow/tfjs-backend-wasm');
     const path = require('node:path');
-    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
+    wasm.setWasmPaths(
+      path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep,
+    );
     found.push('wasm');
-  } catch { /* not installed */ }
+  } catch {
+    /* not installed */
+  }
   try {
     require('@tta/native/tfjs');
     found.push('native');
-  } catch { /* the native backend is optional here */ }
+  } catch {
+    /* the native backend is optional here */
+  }
   return { tf, found };
 }
 
@@ -106,7 +159,16 @@ for (const name of found) {
         const x = tf.mul(tf.cast(tf.tensor4d(tfInput, [tfN, H, W, C], 'int32'), 'float32'), 1 / 255);
         const flipped = tf.image.flipLeftRight(x);
         const views = VIEWS.map((v) => {
-          const padded = tf.mirrorPad(v.flip ? flipped : x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'symmetric');
+          const padded = tf.mirrorPad(
+            v.flip ? flipped : x,
+            [
+              [0, 0],
+              [pad, pad],
+              [pad, pad],
+              [0, 0],
+            ],
+            'symmetric',
+          );
           return tf.slice(padded, [0, pad - (v.dy ?? 0), pad - (v.dx ?? 0), 0], [tfN, H, W, C]);
         });
         return tf.concat(views, 0);
@@ -114,7 +176,13 @@ for (const name of found) {
       result.dataSync();
       result.dispose();
     };
-    report(group, `tfjs ${name} ops (${tfN} images)`, time(run, { repeats: 2, minMs: 0 }), VIEWS.length * tfN, VIEWS.length * tfN * H * W * C * 4);
+    report(
+      group,
+      `tfjs ${name} ops (${tfN} images)`,
+      time(run, { repeats: 2, minMs: 0 }),
+      VIEWS.length * tfN,
+      VIEWS.length * tfN * H * W * C * 4,
+    );
   } catch (error) {
     console.log(`(tfjs ${name}: ${error.message})`);
   }
@@ -130,16 +198,50 @@ for (const K of [10, 1000]) {
   const copyOut = new Float32Array(p.length);
   const scores = new Float32Array(N * K);
   const labels = new Int32Array(N);
-  report(groupName, 'copy ceiling (TypedArray.set)', time(() => copyOut.set(p)), N, bytes, 'ceiling');
-  report(groupName, 'native, 1 thread', time(() => softVote(p, [V, N, K], { out: scores, labels, threads: 1 })), N, bytes);
-  report(groupName, `native, ${threads} threads`, time(() => softVote(p, [V, N, K], { out: scores, labels, threads })), N, bytes);
+  report(
+    groupName,
+    'copy ceiling (TypedArray.set)',
+    time(() => copyOut.set(p)),
+    N,
+    bytes,
+    'ceiling',
+  );
+  report(
+    groupName,
+    'native, 1 thread',
+    time(() => softVote(p, [V, N, K], { out: scores, labels, threads: 1 })),
+    N,
+    bytes,
+  );
+  report(
+    groupName,
+    `native, ${threads} threads`,
+    time(() => softVote(p, [V, N, K], { out: scores, labels, threads })),
+    N,
+    bytes,
+  );
   const refN2 = Math.min(N, K > 100 ? 200 : 2000);
   const pr = p.subarray(0, V * refN2 * K);
-  report(groupName, `TS reference (${refN2} images)`, time(() => softVoteReference(pr, [V, refN2, K]), { repeats: 3, minMs: 0 }), refN2, pr.byteLength, 'reference');
+  report(
+    groupName,
+    `TS reference (${refN2} images)`,
+    time(() => softVoteReference(pr, [V, refN2, K]), { repeats: 3, minMs: 0 }),
+    refN2,
+    pr.byteLength,
+    'reference',
+  );
   for (const merge of ['gmean', 'vote']) {
-    report(groupName, `native ${merge}, ${threads} threads`, time(() => softVote(p, [V, N, K], { merge, out: scores, labels, threads })), N, bytes);
+    report(
+      groupName,
+      `native ${merge}, ${threads} threads`,
+      time(() => softVote(p, [V, N, K], { merge, out: scores, labels, threads })),
+      N,
+      bytes,
+    );
   }
 }
 
 printTable();
-console.log(`\nthreads available: ${threads}. Targets: native augment and softVote >= 50% of the copy ceiling and >= 20x the TS reference.`);
+console.log(
+  `\nthreads available: ${threads}. Targets: native augment and softVote >= 50% of the copy ceiling and >= 20x the TS reference.`,
+);

@@ -23,7 +23,12 @@ export function sourceIndex(p: number, size: number, fill: Fill): number {
   }
 }
 
-export function augmentReference(images: Float32Array | Uint8Array, shape: ImageShape, views: readonly View[], options?: AugmentOptions): Float32Array {
+export function augmentReference(
+  images: Float32Array | Uint8Array,
+  shape: ImageShape,
+  views: readonly View[],
+  options?: AugmentOptions,
+): Float32Array {
   const { n, h, w, c, views: vs, fill, cval, scale, out } = normalizeAugmentArgs(images, shape, views, options, 1);
   const s = Math.fround(scale);
   const fillValue = Math.fround(cval);
@@ -45,7 +50,11 @@ export function augmentReference(images: Float32Array | Uint8Array, shape: Image
   return out;
 }
 
-export function softVoteReference(predictions: Float32Array, shape: PredictionShape, options?: SoftVoteOptions): SoftVoteResult {
+export function softVoteReference(
+  predictions: Float32Array,
+  shape: PredictionShape,
+  options?: SoftVoteOptions,
+): SoftVoteResult {
   const a = normalizeSoftVoteArgs(predictions, shape, options, 1);
   const { views: V, n: N, classes: K, merge, weights, scores, labels } = a;
   for (let index = 0; index < predictions.length; index++) {

@@ -1,7 +1,7 @@
 // Argument validation shared by the native wrapper and the TS reference, so both
 // accept and reject exactly the same calls with the same messages.
 import { described, describe, invalidParameterError, isPlainObject, outOfRangeError } from '@tta/util';
-import type { AugmentOptions, Fill, Merge, SoftVoteOptions, View } from './types';
+import type { Fill, Merge, View } from './types';
 
 export const FILL_MODES: readonly Fill[] = ['constant', 'nearest', 'reflect', 'wrap'];
 export const MERGE_MODES: readonly Merge[] = ['mean', 'sum', 'gmean', 'max', 'vote'];
@@ -15,7 +15,13 @@ function checkOptionsObject(name: string, value: unknown): Record<string, unknow
   return value;
 }
 
-function checkDims(name: string, shape: unknown, length: number, labels: readonly string[], minimums: readonly number[]): number[] {
+function checkDims(
+  name: string,
+  shape: unknown,
+  length: number,
+  labels: readonly string[],
+  minimums: readonly number[],
+): number[] {
   if (!Array.isArray(shape) || shape.length !== length) {
     throw invalidParameterError(name, `an array of ${length} integers [${labels.join(', ')}]`, shape);
   }
@@ -57,10 +63,17 @@ function allocate<T>(name: string, length: number, make: (length: number) => T):
   }
 }
 
-function checkOut<T extends Float32Array | Int32Array>(name: string, value: unknown, kind: { new (n: number): T; name: string }, length: number): T {
+function checkOut<T extends Float32Array | Int32Array>(
+  name: string,
+  value: unknown,
+  kind: { new (n: number): T; name: string },
+  length: number,
+): T {
   if (value === undefined) return allocate(name, length, (n) => new kind(n));
-  if (!(value instanceof kind)) throw invalidParameterError(name, `${/^[AEIOU]/.test(kind.name) ? 'an' : 'a'} ${kind.name}`, value);
-  if (value.length !== length) throw outOfRangeError(name, `${/^[AEIOU]/.test(kind.name) ? 'an' : 'a'} ${kind.name} of length ${length}`, value);
+  if (!(value instanceof kind))
+    throw invalidParameterError(name, `${/^[AEIOU]/.test(kind.name) ? 'an' : 'a'} ${kind.name}`, value);
+  if (value.length !== length)
+    throw outOfRangeError(name, `${/^[AEIOU]/.test(kind.name) ? 'an' : 'a'} ${kind.name} of length ${length}`, value);
   return value;
 }
 
@@ -81,17 +94,30 @@ export interface AugmentArgs {
   threads: number;
 }
 
-export function normalizeAugmentArgs(images: unknown, shape: unknown, views: unknown, options: unknown, defaultThreads: number): AugmentArgs {
+export function normalizeAugmentArgs(
+  images: unknown,
+  shape: unknown,
+  views: unknown,
+  options: unknown,
+  defaultThreads: number,
+): AugmentArgs {
   if (!(images instanceof Float32Array) && !(images instanceof Uint8Array)) {
     throw invalidParameterError('images', 'a Float32Array or Uint8Array', images);
   }
-  if (images instanceof Uint8ClampedArray) throw invalidParameterError('images', 'a Float32Array or Uint8Array', images);
-  const [n, h, w, c] = checkDims('shape', shape, 4, ['n', 'h', 'w', 'c'], [0, 1, 1, 1]) as [number, number, number, number];
+  if (images instanceof Uint8ClampedArray)
+    throw invalidParameterError('images', 'a Float32Array or Uint8Array', images);
+  const [n, h, w, c] = checkDims('shape', shape, 4, ['n', 'h', 'w', 'c'], [0, 1, 1, 1]) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const inputLength = n * h * w * c;
   if (images.length !== inputLength) {
     throw outOfRangeError('images', `length ${inputLength} (n*h*w*c of shape [${n}, ${h}, ${w}, ${c}])`, images);
   }
-  if (!Array.isArray(views) || views.length === 0) throw invalidParameterError('views', 'a non-empty array of views', views);
+  if (!Array.isArray(views) || views.length === 0)
+    throw invalidParameterError('views', 'a non-empty array of views', views);
   const normalized = views.map((view: unknown, i): Required<View> => {
     if (!isPlainObject(view)) throw invalidParameterError(`views[${i}]`, 'an object { flip?, dx?, dy? }', view);
     const flip = view.flip ?? false;
@@ -111,20 +137,37 @@ export function normalizeAugmentArgs(images: unknown, shape: unknown, views: unk
   const opts = checkOptionsObject('options', options);
   const fill = opts.fill ?? 'nearest';
   const fillCode = FILL_MODES.indexOf(fill as Fill);
-  if (fillCode < 0) throw invalidParameterError('options.fill', `one of ${FILL_MODES.map((f) => `'${f}'`).join(', ')}`, fill);
+  if (fillCode < 0)
+    throw invalidParameterError('options.fill', `one of ${FILL_MODES.map((f) => `'${f}'`).join(', ')}`, fill);
   const number = (key: string, fallback: number): number => {
     const value = opts[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidParameterError(`options.${key}`, 'a finite number', value);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw invalidParameterError(`options.${key}`, 'a finite number', value);
     return value;
   };
   const cval = number('cval', 0);
   const scale = number('scale', 1);
   const outLength = normalized.length * inputLength;
-  if (!Number.isSafeInteger(outLength)) throw outOfRangeError('views', 'a views.length * n * h * w * c that is a safe integer', views);
+  if (!Number.isSafeInteger(outLength))
+    throw outOfRangeError('views', 'a views.length * n * h * w * c that is a safe integer', views);
   const out = checkOut('options.out', opts.out, Float32Array, outLength);
   if (overlaps(out, images)) throw outOfRangeError('options.out', 'a buffer that does not overlap images', out);
   const threads = checkThreads(opts.threads, defaultThreads);
-  return { images, n, h, w, c, views: normalized, viewTriples, fill: fill as Fill, fillCode, cval, scale, out, threads };
+  return {
+    images,
+    n,
+    h,
+    w,
+    c,
+    views: normalized,
+    viewTriples,
+    fill: fill as Fill,
+    fillCode,
+    cval,
+    scale,
+    out,
+    threads,
+  };
 }
 
 export interface SoftVoteArgs {
@@ -140,17 +183,31 @@ export interface SoftVoteArgs {
   threads: number;
 }
 
-export function normalizeSoftVoteArgs(predictions: unknown, shape: unknown, options: unknown, defaultThreads: number): SoftVoteArgs {
+export function normalizeSoftVoteArgs(
+  predictions: unknown,
+  shape: unknown,
+  options: unknown,
+  defaultThreads: number,
+): SoftVoteArgs {
   if (!(predictions instanceof Float32Array)) throw invalidParameterError('predictions', 'a Float32Array', predictions);
-  const [views, n, classes] = checkDims('shape', shape, 3, ['views', 'n', 'classes'], [1, 0, 1]) as [number, number, number];
+  const [views, n, classes] = checkDims('shape', shape, 3, ['views', 'n', 'classes'], [1, 0, 1]) as [
+    number,
+    number,
+    number,
+  ];
   const length = views * n * classes;
   if (predictions.length !== length) {
-    throw outOfRangeError('predictions', `length ${length} (views*n*classes of shape [${views}, ${n}, ${classes}])`, predictions);
+    throw outOfRangeError(
+      'predictions',
+      `length ${length} (views*n*classes of shape [${views}, ${n}, ${classes}])`,
+      predictions,
+    );
   }
   const opts = checkOptionsObject('options', options);
   const merge = opts.merge ?? 'mean';
   const mergeCode = MERGE_MODES.indexOf(merge as Merge);
-  if (mergeCode < 0) throw invalidParameterError('options.merge', `one of ${MERGE_MODES.map((m) => `'${m}'`).join(', ')}`, merge);
+  if (mergeCode < 0)
+    throw invalidParameterError('options.merge', `one of ${MERGE_MODES.map((m) => `'${m}'`).join(', ')}`, merge);
   const weights = new Float64Array(views).fill(1);
   if (opts.weights !== undefined) {
     const given = opts.weights as ArrayLike<unknown>;
@@ -167,13 +224,17 @@ export function normalizeSoftVoteArgs(predictions: unknown, shape: unknown, opti
       weights[v] = w;
       sum += w;
     }
-    if (!(sum > 0)) throw outOfRangeError('options.weights', 'at least one weight above 0', `[${Array.from(weights).join(', ')}]`);
+    if (!(sum > 0))
+      throw outOfRangeError('options.weights', 'at least one weight above 0', `[${Array.from(weights).join(', ')}]`);
   }
   const scores = checkOut('options.out', opts.out, Float32Array, n * classes);
   const labels = checkOut('options.labels', opts.labels, Int32Array, n);
-  if (overlaps(scores, predictions)) throw outOfRangeError('options.out', 'a buffer that does not overlap predictions', scores);
-  if (overlaps(labels, predictions)) throw outOfRangeError('options.labels', 'a buffer that does not overlap predictions', labels);
-  if (overlaps(labels, scores)) throw outOfRangeError('options.labels', 'a buffer that does not overlap options.out', labels);
+  if (overlaps(scores, predictions))
+    throw outOfRangeError('options.out', 'a buffer that does not overlap predictions', scores);
+  if (overlaps(labels, predictions))
+    throw outOfRangeError('options.labels', 'a buffer that does not overlap predictions', labels);
+  if (overlaps(labels, scores))
+    throw outOfRangeError('options.labels', 'a buffer that does not overlap options.out', labels);
   const threads = checkThreads(opts.threads, defaultThreads);
   return { predictions, views, n, classes, merge: merge as Merge, mergeCode, weights, scores, labels, threads };
 }
@@ -183,7 +244,8 @@ export function invalidPredictionError(args: SoftVoteArgs, index: number): Range
   const k = index % args.classes;
   const i = Math.floor(index / args.classes) % args.n;
   const v = Math.floor(index / (args.classes * args.n));
-  const expected = args.merge === 'gmean' ? "finite non-negative probabilities (merge 'gmean')" : 'finite probabilities';
+  const expected =
+    args.merge === 'gmean' ? "finite non-negative probabilities (merge 'gmean')" : 'finite probabilities';
   return new RangeError(
     `Expected ${expected} for predictions but received ${describe(args.predictions[index])} at index ${index} (view ${v}, image ${i}, class ${k})`,
   );

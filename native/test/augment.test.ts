@@ -18,10 +18,18 @@ describe('augment semantics', () => {
 
   test('positive dx moves content right, positive dy down, with each fill', () => {
     const view = [{ dx: 1, dy: 1 }];
-    expect(Array.from(augment(img, shape, view, { fill: 'constant', cval: -1 }))).toEqual([-1, -1, -1, -1, -1, 0, 1, 2, -1, 10, 11, 12]);
-    expect(Array.from(augment(img, shape, view, { fill: 'nearest' }))).toEqual([0, 0, 1, 2, 0, 0, 1, 2, 10, 10, 11, 12]);
-    expect(Array.from(augment(img, shape, view, { fill: 'wrap' }))).toEqual([23, 20, 21, 22, 3, 0, 1, 2, 13, 10, 11, 12]);
-    expect(Array.from(augment(img, shape, view, { fill: 'reflect' }))).toEqual([0, 0, 1, 2, 0, 0, 1, 2, 10, 10, 11, 12]);
+    expect(Array.from(augment(img, shape, view, { fill: 'constant', cval: -1 }))).toEqual([
+      -1, -1, -1, -1, -1, 0, 1, 2, -1, 10, 11, 12,
+    ]);
+    expect(Array.from(augment(img, shape, view, { fill: 'nearest' }))).toEqual([
+      0, 0, 1, 2, 0, 0, 1, 2, 10, 10, 11, 12,
+    ]);
+    expect(Array.from(augment(img, shape, view, { fill: 'wrap' }))).toEqual([
+      23, 20, 21, 22, 3, 0, 1, 2, 13, 10, 11, 12,
+    ]);
+    expect(Array.from(augment(img, shape, view, { fill: 'reflect' }))).toEqual([
+      0, 0, 1, 2, 0, 0, 1, 2, 10, 10, 11, 12,
+    ]);
   });
 
   test("reflect is numpy's 'symmetric' (edge repeated) and shifts beyond the image work", () => {
@@ -41,7 +49,9 @@ describe('augment semantics', () => {
 
   test('flip happens before the shift', () => {
     // f = flipped row [3 2 1 0]; shifted right by 1 with nearest: [3 3 2 1]
-    expect(Array.from(augment(Float32Array.from([0, 1, 2, 3]), [1, 1, 4, 1], [{ flip: true, dx: 1 }]))).toEqual([3, 3, 2, 1]);
+    expect(Array.from(augment(Float32Array.from([0, 1, 2, 3]), [1, 1, 4, 1], [{ flip: true, dx: 1 }]))).toEqual([
+      3, 3, 2, 1,
+    ]);
   });
 
   test('output is view-major [views, n, h, w, c] and channels move together', () => {
@@ -81,14 +91,24 @@ describe('augment against the TS reference (bit-exact)', () => {
       const c = [1, 2, 3, 4, 5][randomInt(random, 0, 4)]!;
       const uint8 = random() < 0.5;
       const len = n * h * w * c;
-      const images = uint8 ? Uint8Array.from({ length: len }, () => randomInt(random, 0, 255)) : Float32Array.from({ length: len }, () => random() * 4 - 2);
+      const images = uint8
+        ? Uint8Array.from({ length: len }, () => randomInt(random, 0, 255))
+        : Float32Array.from({ length: len }, () => random() * 4 - 2);
       const views: View[] = Array.from({ length: randomInt(random, 1, 6) }, () => ({
         flip: random() < 0.5,
         dx: randomInt(random, -2 * w - 1, 2 * w + 1),
         dy: randomInt(random, -2 * h - 1, 2 * h + 1),
       }));
-      const options = { fill: FILLS[trial % 4]!, cval: random() * 3, scale: uint8 ? 1 / 255 : random() * 2, threads: randomInt(random, 1, 4) };
-      expectBitEqual(augment(images, [n, h, w, c], views, options), augmentReference(images, [n, h, w, c], views, options));
+      const options = {
+        fill: FILLS[trial % 4]!,
+        cval: random() * 3,
+        scale: uint8 ? 1 / 255 : random() * 2,
+        threads: randomInt(random, 1, 4),
+      };
+      expectBitEqual(
+        augment(images, [n, h, w, c], views, options),
+        augmentReference(images, [n, h, w, c], views, options),
+      );
     }
   });
 
@@ -107,7 +127,9 @@ describe('augment against the TS reference (bit-exact)', () => {
   test('flip equals tf.image.flipLeftRight', () => {
     const random = rng(99);
     const images = Float32Array.from({ length: 3 * 5 * 7 * 3 }, () => random());
-    const expected = tf.tidy(() => tf.image.flipLeftRight(tf.tensor4d(images, [3, 5, 7, 3])).dataSync() as Float32Array);
+    const expected = tf.tidy(
+      () => tf.image.flipLeftRight(tf.tensor4d(images, [3, 5, 7, 3])).dataSync() as Float32Array,
+    );
     expectBitEqual(augment(images, [3, 5, 7, 3], [{ flip: true }]), expected);
   });
 });
@@ -126,7 +148,9 @@ describe('augmentAsync', () => {
     const random = rng(6);
     const jobs = Array.from({ length: 16 }, () => Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => random()));
     const views: View[] = [{ flip: true, dx: 1 }, { dy: 3 }];
-    const results = await Promise.all(jobs.map((images) => augmentAsync(images, [4, 8, 8, 3], views, { fill: 'reflect' })));
+    const results = await Promise.all(
+      jobs.map((images) => augmentAsync(images, [4, 8, 8, 3], views, { fill: 'reflect' })),
+    );
     results.forEach((r, i) => expectBitEqual(r, augmentReference(jobs[i]!, [4, 8, 8, 3], views, { fill: 'reflect' })));
   });
 

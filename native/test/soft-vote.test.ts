@@ -96,7 +96,8 @@ describe('softVote against the TS reference', () => {
       const K = randomInt(random, 1, 30);
       const merge = MERGE_MODES[trial % MERGE_MODES.length]! as Merge;
       const p = probabilities(random, V, N, K);
-      const weights = random() < 0.5 ? undefined : Array.from({ length: V }, (_, v) => (v === 0 ? 1 : randomInt(random, 0, 3)));
+      const weights =
+        random() < 0.5 ? undefined : Array.from({ length: V }, (_, v) => (v === 0 ? 1 : randomInt(random, 0, 3)));
       const options = { merge, weights, threads: randomInt(random, 1, 4) };
       const native = softVote(p, [V, N, K], options);
       const reference = softVoteReference(p, [V, N, K], options);
@@ -107,7 +108,11 @@ describe('softVote against the TS reference', () => {
 
   test('many images per thread (merged in blocks of about 2048 values) still match the reference', () => {
     const random = rng(11);
-    for (const [V, N, K] of [[3, 5000, 1], [4, 1500, 3], [2, 700, 7]] as const) {
+    for (const [V, N, K] of [
+      [3, 5000, 1],
+      [4, 1500, 3],
+      [2, 700, 7],
+    ] as const) {
       const p = probabilities(random, V, N, K);
       for (const merge of MERGE_MODES) {
         const options = { merge: merge as Merge, weights: [1, 2, 0, 1].slice(0, V), threads: 2 };
@@ -119,7 +124,9 @@ describe('softVote against the TS reference', () => {
       // The first bad value is found wherever it is: the last image of the last view.
       const bad = p.slice();
       bad[bad.length - 1] = Number.POSITIVE_INFINITY;
-      expect(() => softVote(bad, [V, N, K], { threads: 2 })).toThrow(new RegExp(`index ${bad.length - 1} \\(view ${V - 1}, image ${N - 1}, class ${K - 1}\\)`));
+      expect(() => softVote(bad, [V, N, K], { threads: 2 })).toThrow(
+        new RegExp(`index ${bad.length - 1} \\(view ${V - 1}, image ${N - 1}, class ${K - 1}\\)`),
+      );
     }
   });
 

@@ -8,7 +8,9 @@ import { rng } from './helpers';
 
 function referenceCnn(): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  model.add(
+    tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+  );
   model.add(tfl.layers.batchNormalization());
   model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
@@ -22,9 +24,18 @@ function referenceCnn(): tfl.Sequential {
   return model;
 }
 
-interface StepResult { loss: number; weights: Float32Array[]; predictions: Float32Array }
+interface StepResult {
+  loss: number;
+  weights: Float32Array[];
+  predictions: Float32Array;
+}
 
-async function trainStep(backend: string, initial: Float32Array[], x: Float32Array, labels: number[]): Promise<StepResult> {
+async function trainStep(
+  backend: string,
+  initial: Float32Array[],
+  x: Float32Array,
+  labels: number[],
+): Promise<StepResult> {
   await tf.setBackend(backend);
   const before = tf.memory().numTensors;
   const model = referenceCnn();
@@ -50,9 +61,14 @@ describe('reference CNN training step', () => {
   it('gives the same loss, updated weights and predictions on native as on cpu, through the native kernels', async () => {
     await tf.setBackend('cpu');
     const random = rng(7);
-    const initial = tf.tidy(() => referenceCnn().getWeights().map((w) => w.dataSync().slice() as Float32Array));
+    const initial = tf.tidy(() =>
+      referenceCnn()
+        .getWeights()
+        .map((w) => w.dataSync().slice() as Float32Array),
+    );
     // Glorot weights from tfjs' own generator differ run to run; replace them with seeded values of the same scale.
-    for (const w of initial) for (let i = 0; i < w.length; i++) if (w[i] !== 0 && w[i] !== 1) w[i] = (random() - 0.5) * 0.2;
+    for (const w of initial)
+      for (let i = 0; i < w.length; i++) if (w[i] !== 0 && w[i] !== 1) w[i] = (random() - 0.5) * 0.2;
     const batch = 3;
     const x = Float32Array.from({ length: batch * 32 * 32 * 3 }, () => random());
     const labels = Array.from({ length: batch }, (_, i) => i % 10);
@@ -61,7 +77,10 @@ describe('reference CNN training step', () => {
     const calls = { conv2d: 0, conv2dBackpropFilter: 0, matMul: 0 };
     const spies = (Object.keys(calls) as Array<keyof typeof calls>).map((name) => {
       const original = addon[name] as (...args: unknown[]) => void;
-      return jest.spyOn(addon, name).mockImplementation(((...args: unknown[]) => { calls[name]++; original(...args); }) as never);
+      return jest.spyOn(addon, name).mockImplementation(((...args: unknown[]) => {
+        calls[name]++;
+        original(...args);
+      }) as never);
     });
     const native = await trainStep('native', initial, x, labels);
     spies.forEach((s) => s.mockRestore());
@@ -75,7 +94,8 @@ describe('reference CNN training step', () => {
     // biases of the layers feeding a batch norm: 224 of ~300k weights) or near Adam's epsilon,
     // summation-order noise decides the sign and can move that weight by up to 2 * lr. Every
     // weight stays within that bound and all but a few tenths of a percent agree to 1e-5.
-    let total = 0, loose = 0;
+    let total = 0,
+      loose = 0;
     cpu.weights.forEach((expected, i) => {
       const actual = native.weights[i]!;
       expect(actual.length).toBe(expected.length);
@@ -88,7 +108,9 @@ describe('reference CNN training step', () => {
     });
     expect(loose / total).toBeLessThan(3e-3);
     let worstPrediction = 0;
-    cpu.predictions.forEach((p, i) => { worstPrediction = Math.max(worstPrediction, Math.abs(native.predictions[i]! - p)); });
+    cpu.predictions.forEach((p, i) => {
+      worstPrediction = Math.max(worstPrediction, Math.abs(native.predictions[i]! - p));
+    });
     expect(worstPrediction).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -22,35 +22,130 @@ function expectError(call: Call, kind: typeof TypeError | typeof RangeError, pat
 
 describe('augment rejects bad input, naming the parameter', () => {
   const cases: [string, Call, typeof TypeError | typeof RangeError, RegExp][] = [
-    ['images kind', () => augment(new Int16Array(96) as never, shape, [{}]), TypeError, /Expected a Float32Array or Uint8Array for images but received Int16Array of length 96/],
-    ['clamped', () => augment(new Uint8ClampedArray(96) as never, shape, [{}]), TypeError, /for images but received Uint8ClampedArray/],
+    [
+      'images kind',
+      () => augment(new Int16Array(96) as never, shape, [{}]),
+      TypeError,
+      /Expected a Float32Array or Uint8Array for images but received Int16Array of length 96/,
+    ],
+    [
+      'clamped',
+      () => augment(new Uint8ClampedArray(96) as never, shape, [{}]),
+      TypeError,
+      /for images but received Uint8ClampedArray/,
+    ],
     ['float64', () => augment(new Float64Array(96) as never, shape, [{}]), TypeError, /for images/],
     ['array', () => augment([1, 2] as never, shape, [{}]), TypeError, /for images but received Array of length 2/],
-    ['shape length', () => augment(img, [2, 4, 4] as never, [{}]), TypeError, /array of 4 integers \[n, h, w, c\] for shape/],
-    ['shape negative', () => augment(img, [-2, 4, 4, 3], [{}]), RangeError, /integer >= 0 for shape\[0\] \(n\) but received -2/],
+    [
+      'shape length',
+      () => augment(img, [2, 4, 4] as never, [{}]),
+      TypeError,
+      /array of 4 integers \[n, h, w, c\] for shape/,
+    ],
+    [
+      'shape negative',
+      () => augment(img, [-2, 4, 4, 3], [{}]),
+      RangeError,
+      /integer >= 0 for shape\[0\] \(n\) but received -2/,
+    ],
     ['shape fraction', () => augment(img, [2, 4.5, 4, 3], [{}]), RangeError, /for shape\[1\] \(h\) but received 4.5/],
-    ['shape zero width', () => augment(new Float32Array(0), [2, 4, 0, 3], [{}]), RangeError, /integer >= 1 for shape\[2\] \(w\)/],
-    ['shape string', () => augment(img, [2, 4, '4', 3] as never, [{}]), RangeError, /for shape\[2\] \(w\) but received '4' of type string/],
-    ['length', () => augment(img, [2, 4, 4, 4], [{}]), RangeError, /Expected length 128 .* for images but received Float32Array of length 96/],
-    ['overflow', () => augment(img, [2 ** 20, 2 ** 20, 2 ** 20, 3], [{}]), RangeError, /product is a safe integer for shape/],
-    ['views empty', () => augment(img, shape, []), TypeError, /non-empty array of views for views but received Array of length 0/],
+    [
+      'shape zero width',
+      () => augment(new Float32Array(0), [2, 4, 0, 3], [{}]),
+      RangeError,
+      /integer >= 1 for shape\[2\] \(w\)/,
+    ],
+    [
+      'shape string',
+      () => augment(img, [2, 4, '4', 3] as never, [{}]),
+      RangeError,
+      /for shape\[2\] \(w\) but received '4' of type string/,
+    ],
+    [
+      'length',
+      () => augment(img, [2, 4, 4, 4], [{}]),
+      RangeError,
+      /Expected length 128 .* for images but received Float32Array of length 96/,
+    ],
+    [
+      'overflow',
+      () => augment(img, [2 ** 20, 2 ** 20, 2 ** 20, 3], [{}]),
+      RangeError,
+      /product is a safe integer for shape/,
+    ],
+    [
+      'views empty',
+      () => augment(img, shape, []),
+      TypeError,
+      /non-empty array of views for views but received Array of length 0/,
+    ],
     ['views not array', () => augment(img, shape, {} as never), TypeError, /for views but received Object object/],
-    ['view not object', () => augment(img, shape, [{}, 3] as never), TypeError, /for views\[1\] but received 3 of type number/],
-    ['flip type', () => augment(img, shape, [{ flip: 1 }] as never), TypeError, /a boolean for views\[0\].flip but received 1/],
-    ['dx fraction', () => augment(img, shape, [{ dx: 0.5 }]), RangeError, /integer .* for views\[0\].dx but received 0.5/],
+    [
+      'view not object',
+      () => augment(img, shape, [{}, 3] as never),
+      TypeError,
+      /for views\[1\] but received 3 of type number/,
+    ],
+    [
+      'flip type',
+      () => augment(img, shape, [{ flip: 1 }] as never),
+      TypeError,
+      /a boolean for views\[0\].flip but received 1/,
+    ],
+    [
+      'dx fraction',
+      () => augment(img, shape, [{ dx: 0.5 }]),
+      RangeError,
+      /integer .* for views\[0\].dx but received 0.5/,
+    ],
     ['dy huge', () => augment(img, shape, [{}, { dy: 2 ** 40 }]), RangeError, /for views\[1\].dy/],
     ['dx NaN', () => augment(img, shape, [{ dx: NaN }]), RangeError, /for views\[0\].dx but received NaN/],
-    ['fill', () => augment(img, shape, [{}], { fill: 'mirror' as never }), TypeError, /one of 'constant', 'nearest', 'reflect', 'wrap' for options.fill but received 'mirror'/],
-    ['cval', () => augment(img, shape, [{}], { cval: Infinity }), TypeError, /finite number for options.cval but received Infinity/],
+    [
+      'fill',
+      () => augment(img, shape, [{}], { fill: 'mirror' as never }),
+      TypeError,
+      /one of 'constant', 'nearest', 'reflect', 'wrap' for options.fill but received 'mirror'/,
+    ],
+    [
+      'cval',
+      () => augment(img, shape, [{}], { cval: Infinity }),
+      TypeError,
+      /finite number for options.cval but received Infinity/,
+    ],
     ['scale', () => augment(img, shape, [{}], { scale: '1' as never }), TypeError, /for options.scale/],
-    ['out kind', () => augment(img, shape, [{}], { out: new Float64Array(96) as never }), TypeError, /a Float32Array for options.out but received Float64Array/],
-    ['out size', () => augment(img, shape, [{}, {}], { out: new Float32Array(96) }), RangeError, /Float32Array of length 192 for options.out but received Float32Array of length 96/],
-    ['out overlap', () => {
-      const buffer = new Float32Array(96 * 2);
-      return augment(buffer.subarray(0, 96), shape, [{}], { out: buffer.subarray(50, 146) });
-    }, RangeError, /does not overlap images for options.out/],
-    ['threads', () => augment(img, shape, [{}], { threads: 0 }), RangeError, /between 1 and 1024 for options.threads but received 0/],
-    ['options', () => augment(img, shape, [{}], 'fast' as never), TypeError, /an object for options but received 'fast'/],
+    [
+      'out kind',
+      () => augment(img, shape, [{}], { out: new Float64Array(96) as never }),
+      TypeError,
+      /a Float32Array for options.out but received Float64Array/,
+    ],
+    [
+      'out size',
+      () => augment(img, shape, [{}, {}], { out: new Float32Array(96) }),
+      RangeError,
+      /Float32Array of length 192 for options.out but received Float32Array of length 96/,
+    ],
+    [
+      'out overlap',
+      () => {
+        const buffer = new Float32Array(96 * 2);
+        return augment(buffer.subarray(0, 96), shape, [{}], { out: buffer.subarray(50, 146) });
+      },
+      RangeError,
+      /does not overlap images for options.out/,
+    ],
+    [
+      'threads',
+      () => augment(img, shape, [{}], { threads: 0 }),
+      RangeError,
+      /between 1 and 1024 for options.threads but received 0/,
+    ],
+    [
+      'options',
+      () => augment(img, shape, [{}], 'fast' as never),
+      TypeError,
+      /an object for options but received 'fast'/,
+    ],
   ];
   test.each(cases)('%s', (_name, call, kind, pattern) => expectError(call, kind, pattern));
 
@@ -67,23 +162,93 @@ describe('augment rejects bad input, naming the parameter', () => {
 
 describe('softVote rejects bad input, naming the parameter', () => {
   const cases: [string, Call, typeof TypeError | typeof RangeError, RegExp][] = [
-    ['predictions kind', () => softVote(new Float64Array(30) as never, pshape), TypeError, /a Float32Array for predictions but received Float64Array of length 30/],
-    ['shape', () => softVote(preds, [3, 10] as never), TypeError, /array of 3 integers \[views, n, classes\] for shape/],
-    ['zero views', () => softVote(new Float32Array(0), [0, 2, 5]), RangeError, /integer >= 1 for shape\[0\] \(views\) but received 0/],
-    ['length', () => softVote(preds, [3, 2, 4]), RangeError, /length 24 .* for predictions but received Float32Array of length 30/],
-    ['merge', () => softVote(preds, pshape, { merge: 'median' as never }), TypeError, /one of 'mean', 'sum', 'gmean', 'max', 'vote' for options.merge but received 'median'/],
-    ['weights length', () => softVote(preds, pshape, { weights: [1, 1] }), RangeError, /3 weights \(one per view\) for options.weights but received Array of length 2/],
-    ['weights negative', () => softVote(preds, pshape, { weights: [1, -1, 1] }), RangeError, /finite number >= 0 for options.weights\[1\] but received -1/],
-    ['weights NaN', () => softVote(preds, pshape, { weights: [1, NaN, 1] }), RangeError, /options.weights\[1\] but received NaN/],
-    ['weights zero', () => softVote(preds, pshape, { weights: [0, 0, 0] }), RangeError, /at least one weight above 0 for options.weights/],
-    ['weights kind', () => softVote(preds, pshape, { weights: 'abc' as never }), TypeError, /for options.weights but received 'abc'/],
-    ['out size', () => softVote(preds, pshape, { out: new Float32Array(9) }), RangeError, /length 10 for options.out but received Float32Array of length 9/],
-    ['labels kind', () => softVote(preds, pshape, { labels: new Uint32Array(2) as never }), TypeError, /an Int32Array for options.labels but received Uint32Array/],
-    ['out overlaps predictions', () => softVote(preds, pshape, { out: preds.subarray(0, 10) }), RangeError, /does not overlap predictions for options.out/],
-    ['labels overlap out', () => {
-      const shared = new ArrayBuffer(48);
-      return softVote(preds, pshape, { out: new Float32Array(shared, 0, 10), labels: new Int32Array(shared, 32, 2) });
-    }, RangeError, /does not overlap options.out for options.labels/],
+    [
+      'predictions kind',
+      () => softVote(new Float64Array(30) as never, pshape),
+      TypeError,
+      /a Float32Array for predictions but received Float64Array of length 30/,
+    ],
+    [
+      'shape',
+      () => softVote(preds, [3, 10] as never),
+      TypeError,
+      /array of 3 integers \[views, n, classes\] for shape/,
+    ],
+    [
+      'zero views',
+      () => softVote(new Float32Array(0), [0, 2, 5]),
+      RangeError,
+      /integer >= 1 for shape\[0\] \(views\) but received 0/,
+    ],
+    [
+      'length',
+      () => softVote(preds, [3, 2, 4]),
+      RangeError,
+      /length 24 .* for predictions but received Float32Array of length 30/,
+    ],
+    [
+      'merge',
+      () => softVote(preds, pshape, { merge: 'median' as never }),
+      TypeError,
+      /one of 'mean', 'sum', 'gmean', 'max', 'vote' for options.merge but received 'median'/,
+    ],
+    [
+      'weights length',
+      () => softVote(preds, pshape, { weights: [1, 1] }),
+      RangeError,
+      /3 weights \(one per view\) for options.weights but received Array of length 2/,
+    ],
+    [
+      'weights negative',
+      () => softVote(preds, pshape, { weights: [1, -1, 1] }),
+      RangeError,
+      /finite number >= 0 for options.weights\[1\] but received -1/,
+    ],
+    [
+      'weights NaN',
+      () => softVote(preds, pshape, { weights: [1, NaN, 1] }),
+      RangeError,
+      /options.weights\[1\] but received NaN/,
+    ],
+    [
+      'weights zero',
+      () => softVote(preds, pshape, { weights: [0, 0, 0] }),
+      RangeError,
+      /at least one weight above 0 for options.weights/,
+    ],
+    [
+      'weights kind',
+      () => softVote(preds, pshape, { weights: 'abc' as never }),
+      TypeError,
+      /for options.weights but received 'abc'/,
+    ],
+    [
+      'out size',
+      () => softVote(preds, pshape, { out: new Float32Array(9) }),
+      RangeError,
+      /length 10 for options.out but received Float32Array of length 9/,
+    ],
+    [
+      'labels kind',
+      () => softVote(preds, pshape, { labels: new Uint32Array(2) as never }),
+      TypeError,
+      /an Int32Array for options.labels but received Uint32Array/,
+    ],
+    [
+      'out overlaps predictions',
+      () => softVote(preds, pshape, { out: preds.subarray(0, 10) }),
+      RangeError,
+      /does not overlap predictions for options.out/,
+    ],
+    [
+      'labels overlap out',
+      () => {
+        const shared = new ArrayBuffer(48);
+        return softVote(preds, pshape, { out: new Float32Array(shared, 0, 10), labels: new Int32Array(shared, 32, 2) });
+      },
+      RangeError,
+      /does not overlap options.out for options.labels/,
+    ],
     ['threads', () => softVote(preds, pshape, { threads: 2.5 }), RangeError, /options.threads but received 2.5/],
   ];
   test.each(cases)('%s', (_name, call, kind, pattern) => expectError(call, kind, pattern));
@@ -91,7 +256,11 @@ describe('softVote rejects bad input, naming the parameter', () => {
   test('NaN, infinity, and negative values for gmean name the index, view, image and class', async () => {
     const bad = preds.slice();
     bad[17] = NaN;
-    expectError(() => softVote(bad, pshape), RangeError, /finite probabilities for predictions but received NaN of type number at index 17 \(view 1, image 1, class 2\)/);
+    expectError(
+      () => softVote(bad, pshape),
+      RangeError,
+      /finite probabilities for predictions but received NaN of type number at index 17 \(view 1, image 1, class 2\)/,
+    );
     expectError(() => softVoteReference(bad, pshape), RangeError, /at index 17 \(view 1, image 1, class 2\)/);
     await expect(softVoteAsync(bad, pshape, { merge: 'max' })).rejects.toThrow(/at index 17/);
     const inf = preds.slice();
@@ -100,7 +269,11 @@ describe('softVote rejects bad input, naming the parameter', () => {
     const negative = preds.slice();
     negative[29] = -0.5;
     expect(() => softVote(negative, pshape)).not.toThrow();
-    expectError(() => softVote(negative, pshape, { merge: 'gmean' }), RangeError, /non-negative probabilities \(merge 'gmean'\) .* received -0.5 .* at index 29/);
+    expectError(
+      () => softVote(negative, pshape, { merge: 'gmean' }),
+      RangeError,
+      /non-negative probabilities \(merge 'gmean'\) .* received -0.5 .* at index 29/,
+    );
   });
 
   test('when several values are bad, the first is named whatever the thread count', () => {
@@ -117,18 +290,47 @@ describe('the addon re-checks what protects memory (never crashes)', () => {
   test.each([
     ['short images', () => binding.augment(new Float32Array(10), 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(96), 1)],
     ['short out', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(95), 1)],
-    ['wrong kind', () => binding.augment(new Int8Array(96) as never, 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(96), 1)],
-    ['views not triples', () => binding.augment(img, 2, 4, 4, 3, Int32Array.from([0, 1]), 1, 0, 1, new Float32Array(96), 1)],
+    [
+      'wrong kind',
+      () => binding.augment(new Int8Array(96) as never, 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(96), 1),
+    ],
+    [
+      'views not triples',
+      () => binding.augment(img, 2, 4, 4, 3, Int32Array.from([0, 1]), 1, 0, 1, new Float32Array(96), 1),
+    ],
     ['fill code', () => binding.augment(img, 2, 4, 4, 3, views, 7, 0, 1, new Float32Array(96), 1)],
     ['overflow', () => binding.augment(img, 2 ** 40, 2 ** 40, 4, 3, views, 1, 0, 1, new Float32Array(96), 1)],
     ['overlap', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, 1, img, 1)],
     ['argument count', () => (binding.augment as unknown as (...a: unknown[]) => void)(img)],
-    ['soft vote short', () => binding.softVote(preds, 3, 2, 6, 0, new Float64Array([1, 1, 1]), new Float32Array(12), new Int32Array(2), 1)],
-    ['soft vote weights', () => binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, 1]), new Float32Array(10), new Int32Array(2), 1)],
-    ['soft vote negative weight', () => binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, -1, 1]), new Float32Array(10), new Int32Array(2), 1)],
-    ['soft vote labels', () => binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, 1, 1]), new Float32Array(10), new Int32Array(1), 1)],
-    ['soft vote merge', () => binding.softVote(preds, 3, 2, 5, 9, new Float64Array([1, 1, 1]), new Float32Array(10), new Int32Array(2), 1)],
-    ['soft vote threads', () => binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, 1, 1]), new Float32Array(10), new Int32Array(2), 0)],
+    [
+      'soft vote short',
+      () =>
+        binding.softVote(preds, 3, 2, 6, 0, new Float64Array([1, 1, 1]), new Float32Array(12), new Int32Array(2), 1),
+    ],
+    [
+      'soft vote weights',
+      () => binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, 1]), new Float32Array(10), new Int32Array(2), 1),
+    ],
+    [
+      'soft vote negative weight',
+      () =>
+        binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, -1, 1]), new Float32Array(10), new Int32Array(2), 1),
+    ],
+    [
+      'soft vote labels',
+      () =>
+        binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, 1, 1]), new Float32Array(10), new Int32Array(1), 1),
+    ],
+    [
+      'soft vote merge',
+      () =>
+        binding.softVote(preds, 3, 2, 5, 9, new Float64Array([1, 1, 1]), new Float32Array(10), new Int32Array(2), 1),
+    ],
+    [
+      'soft vote threads',
+      () =>
+        binding.softVote(preds, 3, 2, 5, 0, new Float64Array([1, 1, 1]), new Float32Array(10), new Int32Array(2), 0),
+    ],
   ] as [string, Call][])('%s', (_name, call) => {
     expect(call).toThrow(/native: /);
   });

@@ -2,29 +2,131 @@ import { binding } from '../binding';
 
 /** The addon's TensorFlow.js kernel entry points (src/tfjs_kernels.cc); kernels.ts checks dtypes and shapes first. */
 export interface TfjsAddon {
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, threads: number): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    threads: number,
+  ): void;
   retainFreedMemory(): boolean;
   backendInfo(): { gemm: 'openblas' | 'portable'; threads: number; blasThreads: number; blasConfig: string };
-  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
+  conv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    activation: number,
+    dims: Int32Array,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  conv2dBackpropInput(
+    dy: Float32Array,
+    filter: Float32Array,
+    dims: Int32Array,
+    dx: Float32Array,
+    threads: number,
+  ): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dims: Int32Array, dw: Float32Array, threads: number): void;
   pool2d(x: Float32Array, kind: number, dims: Int32Array, out: Float32Array, threads: number): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
   avgPoolGrad(dy: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
-  matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, activation: number, dims: Int32Array, out: Float32Array, threads: number): void;
-  adamUpdate(value: Float32Array, m: Float32Array, v: Float32Array, gradient: Float32Array, learningRate: number, beta1: number, beta2: number,
-    epsilon: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number, outValue: Float32Array, outM: Float32Array, outV: Float32Array, threads: number): void;
-  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
-    epsilon: number, channels: number, out: Float32Array, threads: number): void;
-  batchNormGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
-    epsilon: number, channels: number, dx: Float32Array, sums: Float32Array, threads: number): void;
-  batchNormTraining(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, epsilon: number, channels: number,
-    out: Float32Array, mean: Float32Array, variance: Float32Array, threads: number): void;
-  batchNormTrainingGrad(x: Float32Array, dy: Float32Array, scale: Float32Array | null, mean: Float32Array, variance: Float32Array,
-    dMean: Float32Array | null, dVariance: Float32Array | null, epsilon: number, channels: number,
-    dx: Float32Array, dScale: Float32Array, dOffset: Float32Array, threads: number): void;
-  reluBiasGrad(dy: Float32Array, y: Float32Array, channels: number, dyOut: Float32Array, dBias: Float32Array, threads: number): void;
-  binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, outShape: Int32Array, out: Float32Array, threads: number): void;
+  matMul(
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    activation: number,
+    dims: Int32Array,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  adamUpdate(
+    value: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    gradient: Float32Array,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number,
+    outValue: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    threads: number,
+  ): void;
+  batchNorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    epsilon: number,
+    channels: number,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  batchNormGrad(
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    epsilon: number,
+    channels: number,
+    dx: Float32Array,
+    sums: Float32Array,
+    threads: number,
+  ): void;
+  batchNormTraining(
+    x: Float32Array,
+    scale: Float32Array | null,
+    offset: Float32Array | null,
+    epsilon: number,
+    channels: number,
+    out: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    threads: number,
+  ): void;
+  batchNormTrainingGrad(
+    x: Float32Array,
+    dy: Float32Array,
+    scale: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    dMean: Float32Array | null,
+    dVariance: Float32Array | null,
+    epsilon: number,
+    channels: number,
+    dx: Float32Array,
+    dScale: Float32Array,
+    dOffset: Float32Array,
+    threads: number,
+  ): void;
+  reluBiasGrad(
+    dy: Float32Array,
+    y: Float32Array,
+    channels: number,
+    dyOut: Float32Array,
+    dBias: Float32Array,
+    threads: number,
+  ): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    aStrides: Int32Array,
+    b: Float32Array,
+    bStrides: Int32Array,
+    outShape: Int32Array,
+    out: Float32Array,
+    threads: number,
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number, threads: number): void;
   tile(x: Float32Array, shape: Int32Array, reps: Int32Array, out: Float32Array): void;
   reduce(op: number, x: Float32Array, shape: Int32Array, reduced: Int32Array, out: Float32Array, threads: number): void;

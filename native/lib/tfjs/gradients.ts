@@ -12,7 +12,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv2DBackpropFilter, Conv2DBackpropInput, FusedBatchNorm, Mean } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, FUSED_CONV2D, RELU_BIAS_GRAD } from './kernels';
+import {
+  BATCH_NORM_GRAD,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  FUSED_CONV2D,
+  RELU_BIAS_GRAD,
+} from './kernels';
 
 const FUSED = Symbol('tta.fusedGradient');
 
@@ -30,8 +36,9 @@ function overrideGradient(kernelName: string, backendName: string, fused: FusedG
     outputsToSave: original.outputsToSave,
     saveAllInputs: original.saveAllInputs,
     gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) =>
-      (!Array.isArray(dy) && dy.dtype === 'float32' && tf.getBackend() === backendName ? fused(dy, saved, attrs) : null) ??
-      original.gradFunc(dy, saved, attrs),
+      (!Array.isArray(dy) && dy.dtype === 'float32' && tf.getBackend() === backendName
+        ? fused(dy, saved, attrs)
+        : null) ?? original.gradFunc(dy, saved, attrs),
   };
   tf.registerGradient(config);
 }
@@ -41,8 +48,17 @@ const batchNormGradient: FusedGradient = (dy, saved, attrs) => {
   if (x == null || mean == null || variance == null) return null;
   const channels = x.shape[x.rank - 1];
   const perChannel = (t: Tensor) => t.dtype === 'float32' && t.rank === 1 && t.size === channels;
-  if (channels === undefined || channels === 0 || x.size === 0 || x.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, x.shape) ||
-    !perChannel(mean) || !perChannel(variance) || (scale != null && !perChannel(scale))) return null;
+  if (
+    channels === undefined ||
+    channels === 0 ||
+    x.size === 0 ||
+    x.dtype !== 'float32' ||
+    !tf.util.arraysEqual(dy.shape, x.shape) ||
+    !perChannel(mean) ||
+    !perChannel(variance) ||
+    (scale != null && !perChannel(scale))
+  )
+    return null;
 
   const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
   const inputs: NamedTensorMap = { x, dy, mean, variance };
@@ -57,7 +73,8 @@ const batchNormGradient: FusedGradient = (dy, saved, attrs) => {
   return {
     x: () => dx!,
     mean: () => tf.reshape(tf.mul(tf.neg(tf.mul(r, scaleValue)), sumDy), mean.shape),
-    variance: () => tf.reshape(tf.mul(tf.mul(tf.mul(tf.mul(tf.mul(r, r), r), tf.scalar(-0.5)), scaleValue), sumDyXmu), mean.shape),
+    variance: () =>
+      tf.reshape(tf.mul(tf.mul(tf.mul(tf.mul(tf.mul(r, r), r), tf.scalar(-0.5)), scaleValue), sumDyXmu), mean.shape),
     scale: () => tf.reshape(tf.mul(r, sumDyXmu), mean.shape),
     offset: () => tf.reshape(sumDy, mean.shape),
   };
@@ -99,9 +116,13 @@ export function registerBatchNormTrainingGradient(): void {
     gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
       const [dy, dMean, dVariance] = dys as Tensor[];
       const [x, scale, mean, variance] = saved;
-      const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD,
-        { x: x!, dy: dy!, scale: scale!, mean: mean!, variance: variance!, dMean: dMean!, dVariance: dVariance! },
-        { varianceEpsilon: attrs.varianceEpsilon as number }) as Tensor[];
+      const [dx, dScale, dOffset] = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_TRAINING_GRAD,
+          { x: x!, dy: dy!, scale: scale!, mean: mean!, variance: variance!, dMean: dMean!, dVariance: dVariance! },
+          { varianceEpsilon: attrs.varianceEpsilon as number },
+        ) as Tensor[];
       return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
     },
   });
@@ -131,12 +152,25 @@ export function registerFusedConv2DGradient(): void {
         dyActivation = dyOut;
         dBias = tf.sum(dyOut, [0, 1, 2]);
       } else {
-        throw new Error(`native: no gradient for ${FUSED_CONV2D} with activation '${activation}' (relu and linear have one)`);
+        throw new Error(
+          `native: no gradient for ${FUSED_CONV2D} with activation '${activation}' (relu and linear have one)`,
+        );
       }
-      const conv = { strides: attrs.strides, pad: attrs.pad, dataFormat: attrs.dataFormat, dimRoundingMode: attrs.dimRoundingMode } as NamedAttrMap;
+      const conv = {
+        strides: attrs.strides,
+        pad: attrs.pad,
+        dataFormat: attrs.dataFormat,
+        dimRoundingMode: attrs.dimRoundingMode,
+      } as NamedAttrMap;
       return {
-        x: () => tf.engine().runKernel(Conv2DBackpropInput, { dy: dyActivation, filter }, { ...conv, inputShape: x.shape }) as Tensor,
-        filter: () => tf.engine().runKernel(Conv2DBackpropFilter, { x, dy: dyActivation }, { ...conv, filterShape: filter.shape }) as Tensor,
+        x: () =>
+          tf
+            .engine()
+            .runKernel(Conv2DBackpropInput, { dy: dyActivation, filter }, { ...conv, inputShape: x.shape }) as Tensor,
+        filter: () =>
+          tf
+            .engine()
+            .runKernel(Conv2DBackpropFilter, { x, dy: dyActivation }, { ...conv, filterShape: filter.shape }) as Tensor,
         bias: () => tf.reshape(dBias, bias.shape),
       };
     },

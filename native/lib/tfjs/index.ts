@@ -11,13 +11,35 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { addon } from './addon';
 import { bufferPool } from './memory';
 import {
-  ADAM_UPDATE, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, FUSED_CONV2D, RELU_BIAS_GRAD, adamUpdateKernel, batchNormGrad,
-  batchNormTrainingGradKernel, batchNormTrainingKernel, kernelThreads, nativeKernels, reluBiasGradKernel, withFallback,
+  ADAM_UPDATE,
+  BATCH_NORM_GRAD,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  FUSED_CONV2D,
+  RELU_BIAS_GRAD,
+  adamUpdateKernel,
+  batchNormGrad,
+  batchNormTrainingGradKernel,
+  batchNormTrainingKernel,
+  kernelThreads,
+  nativeKernels,
+  reluBiasGradKernel,
+  withFallback,
 } from './kernels';
 import { registerBatchNormTrainingGradient, registerFusedConv2DGradient, registerFusedGradients } from './gradients';
 
 export {
-  nativeKernels, kernelThreads, BINARY_OPS, UNARY_OPS, REDUCE_OPS, BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_BIAS_GRAD, ADAM_UPDATE, FUSED_CONV2D,
+  nativeKernels,
+  kernelThreads,
+  BINARY_OPS,
+  UNARY_OPS,
+  REDUCE_OPS,
+  BATCH_NORM_GRAD,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  RELU_BIAS_GRAD,
+  ADAM_UPDATE,
+  FUSED_CONV2D,
 } from './kernels';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers';
 export { batchNormTraining, fusedConv2d } from './ops';
@@ -34,7 +56,8 @@ export class NativeBackend extends MathBackendCPU {
     // The cpu backend's first write warns on stderr that it is slow and tfjs-node would be
     // faster; these kernels are native already, and a CLI's stderr is not ours to clutter.
     (this as unknown as { firstUse: boolean }).firstUse = false;
-    if (process.env.TTA_NATIVE_RETAIN_MEMORY !== '0' && !retainsFreedMemory) retainsFreedMemory = addon.retainFreedMemory();
+    if (process.env.TTA_NATIVE_RETAIN_MEMORY !== '0' && !retainsFreedMemory)
+      retainsFreedMemory = addon.retainFreedMemory();
   }
 
   // Every data entry passes through write or move, and leaves through disposeData: the
@@ -98,8 +121,15 @@ export function backendInfo(): BackendInfo {
  * Row-major single-precision c = op(a) op(b) on the native GEMM (for ceilings in benchmarks).
  * a is m x k (k x m when transA), b is k x n (n x k when transB), c is m x n.
  */
-export function sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number,
-  options: { transA?: boolean; transB?: boolean; threads?: number } = {}): Float32Array {
+export function sgemm(
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  options: { transA?: boolean; transB?: boolean; threads?: number } = {},
+): Float32Array {
   addon.sgemm(options.transA === true, options.transB === true, m, n, k, a, b, c, options.threads ?? kernelThreads);
   return c;
 }
@@ -111,11 +141,20 @@ function register(): void {
     const native = nativeKernels[config.kernelName];
     const kernelFunc = native == null ? config.kernelFunc : withFallback(native, config.kernelFunc);
     tf.registerKernel({ ...config, backendName: BACKEND_NAME, kernelFunc });
-    if (config.kernelName === FusedConv2D) tf.registerKernel({ kernelName: FUSED_CONV2D, backendName: BACKEND_NAME, kernelFunc });
+    if (config.kernelName === FusedConv2D)
+      tf.registerKernel({ kernelName: FUSED_CONV2D, backendName: BACKEND_NAME, kernelFunc });
   }
   tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormGrad });
-  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingKernel });
-  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND_NAME, kernelFunc: batchNormTrainingGradKernel });
+  tf.registerKernel({
+    kernelName: BATCH_NORM_TRAINING,
+    backendName: BACKEND_NAME,
+    kernelFunc: batchNormTrainingKernel,
+  });
+  tf.registerKernel({
+    kernelName: BATCH_NORM_TRAINING_GRAD,
+    backendName: BACKEND_NAME,
+    kernelFunc: batchNormTrainingGradKernel,
+  });
   tf.registerKernel({ kernelName: RELU_BIAS_GRAD, backendName: BACKEND_NAME, kernelFunc: reluBiasGradKernel });
   tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: BACKEND_NAME, kernelFunc: adamUpdateKernel });
   registerBatchNormTrainingGradient();

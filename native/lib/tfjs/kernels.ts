@@ -1,6 +1,19 @@
 import {
-  AvgPool, AvgPoolGrad, BatchMatMul, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedBatchNorm, FusedConv2D,
-  MaxPool, MaxPoolGrad, Softmax, Tile, _FusedMatMul, backend_util, util,
+  AvgPool,
+  AvgPoolGrad,
+  BatchMatMul,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  FusedBatchNorm,
+  FusedConv2D,
+  MaxPool,
+  MaxPoolGrad,
+  Softmax,
+  Tile,
+  _FusedMatMul,
+  backend_util,
+  util,
 } from '@tensorflow/tfjs-core';
 import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -12,7 +25,11 @@ import { bufferPool } from './memory';
  * the C++ handles (another dtype, dilation, NCHW, an unfused activation...), in which
  * case the inherited cpu kernel runs instead.
  */
-export type NativeKernel = (args: { inputs: Record<string, TensorInfo | null | undefined>; backend: MathBackendCPU; attrs: NamedAttrMap }) => TensorInfo | null;
+export type NativeKernel = (args: {
+  inputs: Record<string, TensorInfo | null | undefined>;
+  backend: MathBackendCPU;
+  attrs: NamedAttrMap;
+}) => TensorInfo | null;
 
 /** Threads for the C++ kernels; TTA_NATIVE_THREADS overrides the core count. */
 export const kernelThreads: number = (() => {
@@ -36,7 +53,12 @@ export function allocate(length: number): Float32Array {
   return bufferPool.take(length);
 }
 
-function output(backend: MathBackendCPU, shape: number[], values: Float32Array, dtype: DataType = 'float32'): TensorInfo {
+function output(
+  backend: MathBackendCPU,
+  shape: number[],
+  values: Float32Array,
+  dtype: DataType = 'float32',
+): TensorInfo {
   return backend.makeTensorInfo(shape, dtype, values);
 }
 
@@ -48,27 +70,64 @@ function activationCode(attrs: NamedAttrMap): number | null {
 }
 
 function convDims(info: backend_util.Conv2DInfo): Int32Array {
-  return Int32Array.from([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight, info.filterWidth,
-    info.outChannels, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth]);
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
+  ]);
 }
 
 function poolDims(info: backend_util.Conv2DInfo): Int32Array {
-  return Int32Array.from([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth]);
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
+  ]);
 }
 
 function supportedConv(info: backend_util.Conv2DInfo): boolean {
   return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1;
 }
 
-type ConvAttrs = { strides: [number, number] | number; pad: backend_util.PadInfo['type'] | number | backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW'; dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+type ConvAttrs = {
+  strides: [number, number] | number;
+  pad: backend_util.PadInfo['type'] | number | backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+};
 
 function conv2dInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo | null {
   if (xShape.length !== 4 || filterShape.length !== 4) return null;
-  const info = backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs.strides, attrs.dilations ?? 1, attrs.pad as 'same', attrs.dimRoundingMode, false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'));
+  const info = backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
+  );
   return supportedConv(info) ? info : null;
 }
 
@@ -97,8 +156,14 @@ function convForward(args: Parameters<NativeKernel>[0], fused: boolean): TensorI
 
 function poolInfo(xShape: number[], attrs: NamedAttrMap): backend_util.Conv2DInfo | null {
   if (xShape.length !== 4) return null;
-  return backend_util.computePool2DInfo(xShape as [number, number, number, number], attrs.filterSize as [number, number] | number,
-    attrs.strides as [number, number] | number, 1, attrs.pad as 'same', attrs.dimRoundingMode as 'floor' | undefined);
+  return backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize as [number, number] | number,
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+  );
 }
 
 function pool(kind: 0 | 1): NativeKernel {
@@ -118,17 +183,22 @@ function matMul(args: Parameters<NativeKernel>[0], fused: boolean): TensorInfo |
   const a = f32(backend, inputs.a);
   const b = f32(backend, inputs.b);
   if (a == null || b == null) return null;
-  const aShape = inputs.a!.shape, bShape = inputs.b!.shape;
+  const aShape = inputs.a!.shape,
+    bShape = inputs.b!.shape;
   if (aShape.length < 2 || bShape.length < 2) return null;
-  const transA = attrs.transposeA === true, transB = attrs.transposeB === true;
-  const ra = aShape.length, rb = bShape.length;
+  const transA = attrs.transposeA === true,
+    transB = attrs.transposeB === true;
+  const ra = aShape.length,
+    rb = bShape.length;
   const M = transA ? aShape[ra - 1]! : aShape[ra - 2]!;
   const K = transA ? aShape[ra - 2]! : aShape[ra - 1]!;
   const Kb = transB ? bShape[rb - 1]! : bShape[rb - 2]!;
   const N = transB ? bShape[rb - 2]! : bShape[rb - 1]!;
   if (K !== Kb) return null;
-  const aOuter = aShape.slice(0, -2), bOuter = bShape.slice(0, -2);
-  const aBatches = util.sizeFromShape(aOuter), bBatches = util.sizeFromShape(bOuter);
+  const aOuter = aShape.slice(0, -2),
+    bOuter = bShape.slice(0, -2);
+  const aBatches = util.sizeFromShape(aOuter),
+    bBatches = util.sizeFromShape(bOuter);
   let outer: number[];
   try {
     outer = backend_util.assertAndGetBroadcastShape(aOuter, bOuter);
@@ -154,7 +224,15 @@ function matMul(args: Parameters<NativeKernel>[0], fused: boolean): TensorInfo |
   }
   const outShape = [...outer, M, N];
   const out = allocate(util.sizeFromShape(outShape));
-  addon.matMul(a, b, bias, activation, Int32Array.from([batch, aBatches, bBatches, M, N, K, transA ? 1 : 0, transB ? 1 : 0]), out, kernelThreads);
+  addon.matMul(
+    a,
+    b,
+    bias,
+    activation,
+    Int32Array.from([batch, aBatches, bBatches, M, N, K, transA ? 1 : 0, transB ? 1 : 0]),
+    out,
+    kernelThreads,
+  );
   return output(backend, outShape, out);
 }
 
@@ -166,7 +244,8 @@ function binary(op: number): NativeKernel {
     const a = f32(backend, inputs.a);
     const b = f32(backend, inputs.b);
     if (a == null || b == null) return null;
-    const aShape = inputs.a!.shape, bShape = inputs.b!.shape;
+    const aShape = inputs.a!.shape,
+      bShape = inputs.b!.shape;
     let outShape: number[];
     try {
       outShape = backend_util.assertAndGetBroadcastShape(aShape, bShape);
@@ -192,13 +271,29 @@ function binary(op: number): NativeKernel {
 }
 
 /** Unary kernels in the order of src/elementwise.h's UnaryOp. */
-export const UNARY_OPS = ['Exp', 'Log', 'Sqrt', 'Rsqrt', 'Square', 'Neg', 'Abs', 'Relu', 'Relu6', 'Sigmoid', 'Tanh', 'Reciprocal', 'Step', 'ClipByValue'] as const;
+export const UNARY_OPS = [
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Rsqrt',
+  'Square',
+  'Neg',
+  'Abs',
+  'Relu',
+  'Relu6',
+  'Sigmoid',
+  'Tanh',
+  'Reciprocal',
+  'Step',
+  'ClipByValue',
+] as const;
 
 function unary(op: number, name: string): NativeKernel {
   return ({ inputs, backend, attrs }) => {
     const x = f32(backend, inputs.x);
     if (x == null) return null;
-    let alpha = 0, beta = 0;
+    let alpha = 0,
+      beta = 0;
     if (name === 'Step') alpha = (attrs.alpha as number | undefined) ?? 0;
     if (name === 'ClipByValue') {
       alpha = attrs.clipValueMin as number;
@@ -303,7 +398,14 @@ export const nativeKernels: Record<string, NativeKernel> = {
     const x = f32(backend, inputs.x);
     const shape = inputs.x?.shape ?? [];
     const reps = attrs.reps as number[];
-    if (x == null || shape.length === 0 || shape.length > MAX_RANK || !Array.isArray(reps) || reps.length !== shape.length) return null;
+    if (
+      x == null ||
+      shape.length === 0 ||
+      shape.length > MAX_RANK ||
+      !Array.isArray(reps) ||
+      reps.length !== shape.length
+    )
+      return null;
     const outShape = shape.map((n, i) => n * reps[i]!);
     const out = allocate(util.sizeFromShape(outShape));
     addon.tile(x, Int32Array.from(shape), Int32Array.from(reps), out);
@@ -330,11 +432,29 @@ export const BATCH_NORM_GRAD = 'TtaFusedBatchNormGrad';
  * it for float32 inputs with per-channel parameters, and anything else is an error here.
  */
 export const batchNormGrad = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
-  const { channels, shape, values } = channelsLastInputs(BATCH_NORM_GRAD, backend, inputs, ['x', 'dy'], ['mean', 'variance'], ['scale']);
+  const { channels, shape, values } = channelsLastInputs(
+    BATCH_NORM_GRAD,
+    backend,
+    inputs,
+    ['x', 'dy'],
+    ['mean', 'variance'],
+    ['scale'],
+  );
   const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
   const dx = allocate(values.x!.length);
   const sums = new Float32Array(2 * channels);
-  addon.batchNormGrad(values.x!, values.dy!, values.mean!, values.variance!, values.scale ?? null, epsilon, channels, dx, sums, kernelThreads);
+  addon.batchNormGrad(
+    values.x!,
+    values.dy!,
+    values.mean!,
+    values.variance!,
+    values.scale ?? null,
+    epsilon,
+    channels,
+    dx,
+    sums,
+    kernelThreads,
+  );
   return [output(backend, shape.slice(), dx), output(backend, [2 * channels], sums)];
 }) as unknown as KernelFunc;
 
@@ -352,8 +472,11 @@ function float32Values(backend: MathBackendCPU, t: TensorInfo): Float32Array | n
   const direct = f32(backend, t);
   if (direct != null || t.dtype !== 'float32') return direct;
   const values = backend.data.get(t.dataId).values;
-  return ArrayBuffer.isView(values) && !(values instanceof DataView) && (values as Float32Array).length === util.sizeFromShape(t.shape)
-    ? Float32Array.from(values as unknown as ArrayLike<number>) : null;
+  return ArrayBuffer.isView(values) &&
+    !(values instanceof DataView) &&
+    (values as Float32Array).length === util.sizeFromShape(t.shape)
+    ? Float32Array.from(values as unknown as ArrayLike<number>)
+    : null;
 }
 
 /**
@@ -361,13 +484,22 @@ function float32Values(backend: MathBackendCPU, t: TensorInfo): Float32Array | n
  * shape, `perChannel` ones hold its last dimension, `optional` per-channel ones may be absent.
  * Anything else is an error naming the kernel: no cpu kernel stands behind these.
  */
-function channelsLastInputs(kernelName: string, backend: MathBackendCPU, inputs: Record<string, TensorInfo | null | undefined>,
-  full: string[], perChannel: string[], optional: string[] = []): { channels: number; shape: number[]; values: Record<string, Float32Array | null> } {
+function channelsLastInputs(
+  kernelName: string,
+  backend: MathBackendCPU,
+  inputs: Record<string, TensorInfo | null | undefined>,
+  full: string[],
+  perChannel: string[],
+  optional: string[] = [],
+): { channels: number; shape: number[]; values: Record<string, Float32Array | null> } {
   const shape = inputs[full[0]!]?.shape ?? [];
   const channels = shape[shape.length - 1] ?? 0;
   const values: Record<string, Float32Array | null> = {};
-  const fail = (what: string): never => { throw new Error(`native: ${kernelName} needs ${what}`); };
-  if (shape.length === 0 || channels === 0 || util.sizeFromShape(shape) === 0) fail(`a non-empty float32 ${full[0]} with channels innermost, got shape [${shape}]`);
+  const fail = (what: string): never => {
+    throw new Error(`native: ${kernelName} needs ${what}`);
+  };
+  if (shape.length === 0 || channels === 0 || util.sizeFromShape(shape) === 0)
+    fail(`a non-empty float32 ${full[0]} with channels innermost, got shape [${shape}]`);
   for (const name of [...full, ...perChannel, ...optional]) {
     const t = inputs[name];
     if (t == null) {
@@ -377,7 +509,8 @@ function channelsLastInputs(kernelName: string, backend: MathBackendCPU, inputs:
     }
     const v = float32Values(backend, t);
     const expected = full.includes(name) ? shape : [channels];
-    if (v == null || !util.arraysEqual(t.shape, expected)) fail(`float32 ${name} of shape [${expected}], got ${t.dtype} [${t.shape}]`);
+    if (v == null || !util.arraysEqual(t.shape, expected))
+      fail(`float32 ${name} of shape [${expected}], got ${t.dtype} [${t.shape}]`);
     values[name] = v;
   }
   return { channels, shape, values };
@@ -388,23 +521,69 @@ function channelsLastInputs(kernelName: string, backend: MathBackendCPU, inputs:
  * y = offset + (x - mean) * scale / sqrt(variance + varianceEpsilon).
  */
 export const batchNormTrainingKernel = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
-  const { channels, shape, values } = channelsLastInputs(BATCH_NORM_TRAINING, backend, inputs, ['x'], [], ['scale', 'offset']);
+  const { channels, shape, values } = channelsLastInputs(
+    BATCH_NORM_TRAINING,
+    backend,
+    inputs,
+    ['x'],
+    [],
+    ['scale', 'offset'],
+  );
   const x = values.x!;
   const out = allocate(x.length);
-  const mean = new Float32Array(channels), variance = new Float32Array(channels);
-  addon.batchNormTraining(x, values.scale ?? null, values.offset ?? null, attrs.varianceEpsilon as number, channels, out, mean, variance, kernelThreads);
-  return [output(backend, shape.slice(), out), output(backend, [channels], mean), output(backend, [channels], variance)];
+  const mean = new Float32Array(channels),
+    variance = new Float32Array(channels);
+  addon.batchNormTraining(
+    x,
+    values.scale ?? null,
+    values.offset ?? null,
+    attrs.varianceEpsilon as number,
+    channels,
+    out,
+    mean,
+    variance,
+    kernelThreads,
+  );
+  return [
+    output(backend, shape.slice(), out),
+    output(backend, [channels], mean),
+    output(backend, [channels], variance),
+  ];
 }) as unknown as KernelFunc;
 
 /** Outputs [dx, dScale, dOffset] of batchNormTraining from dy and the gradients reaching its mean and variance. */
 export const batchNormTrainingGradKernel = (({ inputs, backend, attrs }: Parameters<NativeKernel>[0]): TensorInfo[] => {
-  const { channels, shape, values } = channelsLastInputs(BATCH_NORM_TRAINING_GRAD, backend, inputs, ['x', 'dy'], ['mean', 'variance'],
-    ['scale', 'dMean', 'dVariance']);
+  const { channels, shape, values } = channelsLastInputs(
+    BATCH_NORM_TRAINING_GRAD,
+    backend,
+    inputs,
+    ['x', 'dy'],
+    ['mean', 'variance'],
+    ['scale', 'dMean', 'dVariance'],
+  );
   const dx = allocate(values.x!.length);
-  const dScale = new Float32Array(channels), dOffset = new Float32Array(channels);
-  addon.batchNormTrainingGrad(values.x!, values.dy!, values.scale ?? null, values.mean!, values.variance!, values.dMean ?? null, values.dVariance ?? null,
-    attrs.varianceEpsilon as number, channels, dx, dScale, dOffset, kernelThreads);
-  return [output(backend, shape.slice(), dx), output(backend, [channels], dScale), output(backend, [channels], dOffset)];
+  const dScale = new Float32Array(channels),
+    dOffset = new Float32Array(channels);
+  addon.batchNormTrainingGrad(
+    values.x!,
+    values.dy!,
+    values.scale ?? null,
+    values.mean!,
+    values.variance!,
+    values.dMean ?? null,
+    values.dVariance ?? null,
+    attrs.varianceEpsilon as number,
+    channels,
+    dx,
+    dScale,
+    dOffset,
+    kernelThreads,
+  );
+  return [
+    output(backend, shape.slice(), dx),
+    output(backend, [channels], dScale),
+    output(backend, [channels], dOffset),
+  ];
 }) as unknown as KernelFunc;
 
 /**
@@ -439,21 +618,43 @@ export const adamUpdateKernel = (({ inputs, backend, attrs }: Parameters<NativeK
     const t = inputs[name];
     const data = t == null ? null : float32Values(backend, t);
     if (t == null || data == null || !util.arraysEqual(t.shape, shape)) {
-      throw new Error(`native: ${ADAM_UPDATE} needs float32 value, m, v and gradient of one shape, got ${name} ${t == null ? 'missing' : `${t.dtype} [${t.shape}]`}`);
+      throw new Error(
+        `native: ${ADAM_UPDATE} needs float32 value, m, v and gradient of one shape, got ${name} ${t == null ? 'missing' : `${t.dtype} [${t.shape}]`}`,
+      );
     }
     return data;
   });
   const n = values[0]!.length;
   const outs = [allocate(n), allocate(n), allocate(n)] as const;
   const a = attrs as Record<string, number>;
-  addon.adamUpdate(values[0]!, values[1]!, values[2]!, values[3]!, a.learningRate!, a.beta1!, a.beta2!, a.epsilon!, a.oneMinusAccBeta1!,
-    a.oneMinusAccBeta2!, outs[0], outs[1], outs[2], kernelThreads);
+  addon.adamUpdate(
+    values[0]!,
+    values[1]!,
+    values[2]!,
+    values[3]!,
+    a.learningRate!,
+    a.beta1!,
+    a.beta2!,
+    a.epsilon!,
+    a.oneMinusAccBeta1!,
+    a.oneMinusAccBeta2!,
+    outs[0],
+    outs[1],
+    outs[2],
+    kernelThreads,
+  );
   return outs.map((o) => output(backend, shape.slice(), o));
 }) as unknown as KernelFunc;
 
-BINARY_OPS.forEach((name, op) => { nativeKernels[name] = binary(op); });
-UNARY_OPS.forEach((name, op) => { nativeKernels[name] = unary(op, name); });
-REDUCE_OPS.forEach((name, op) => { nativeKernels[name] = reduce(op); });
+BINARY_OPS.forEach((name, op) => {
+  nativeKernels[name] = binary(op);
+});
+UNARY_OPS.forEach((name, op) => {
+  nativeKernels[name] = unary(op, name);
+});
+REDUCE_OPS.forEach((name, op) => {
+  nativeKernels[name] = reduce(op);
+});
 
 /** A kernel function that runs the native kernel, or `fallback` (the cpu kernel) when it declines. */
 export function withFallback(native: NativeKernel, fallback: KernelFunc): KernelFunc {

@@ -31,8 +31,12 @@ function checkChannelParameter(name: string, t: Tensor | null | undefined, chann
  * On the native backend it is one kernel forward and one backward, two passes over x each,
  * where the composition takes about eight forward and twenty backward.
  */
-export function batchNormTraining(x: Tensor, scale: Tensor | null = null, offset: Tensor | null = null,
-  varianceEpsilon = 1e-3): BatchNormTrainingResult {
+export function batchNormTraining(
+  x: Tensor,
+  scale: Tensor | null = null,
+  offset: Tensor | null = null,
+  varianceEpsilon = 1e-3,
+): BatchNormTrainingResult {
   if (!(x instanceof tf.Tensor) || x.dtype !== 'float32' || x.rank < 1 || x.size === 0) {
     throw invalidParameterError('x', 'a non-empty float32 tensor of rank >= 1', x);
   }
@@ -44,9 +48,12 @@ export function batchNormTraining(x: Tensor, scale: Tensor | null = null, offset
   }
   return tf.tidy(() => {
     // Always both parameters: both gradients save them by name.
-    const s = scale ?? tf.ones([channels]), o = offset ?? tf.zeros([channels]);
+    const s = scale ?? tf.ones([channels]),
+      o = offset ?? tf.zeros([channels]);
     if (tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) != null) {
-      const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale: s, offset: o }, { varianceEpsilon }) as Tensor[];
+      const [y, mean, variance] = tf
+        .engine()
+        .runKernel(BATCH_NORM_TRAINING, { x, scale: s, offset: o }, { varianceEpsilon }) as Tensor[];
       return { y: y!, mean: mean!, variance: variance! };
     }
     const { mean, variance } = tf.moments(x, [...Array(x.rank - 1).keys()]);
@@ -76,7 +83,12 @@ export function fusedConv2d({ x, filter, bias = null, strides, pad, activation =
   if (!(x instanceof tf.Tensor) || x.dtype !== 'float32' || x.rank !== 4) {
     throw invalidParameterError('x', 'a float32 tensor of rank 4 (NHWC)', x);
   }
-  if (!(filter instanceof tf.Tensor) || filter.dtype !== 'float32' || filter.rank !== 4 || filter.shape[2] !== x.shape[3]) {
+  if (
+    !(filter instanceof tf.Tensor) ||
+    filter.dtype !== 'float32' ||
+    filter.rank !== 4 ||
+    filter.shape[2] !== x.shape[3]
+  ) {
     throw invalidParameterError('filter', `a float32 tensor [height, width, ${x.shape[3]}, outChannels]`, filter);
   }
   checkChannelParameter('bias', bias, filter.shape[3]!);
@@ -85,11 +97,27 @@ export function fusedConv2d({ x, filter, bias = null, strides, pad, activation =
   if (!Array.isArray(stride) || stride.length !== 2 || !stride.every((s) => Number.isSafeInteger(s) && s >= 1)) {
     throw invalidParameterError('strides', 'a positive integer or a pair of them', strides);
   }
-  if (activation !== 'linear' && activation !== 'relu') throw invalidParameterError('activation', "'linear' or 'relu'", activation);
+  if (activation !== 'linear' && activation !== 'relu')
+    throw invalidParameterError('activation', "'linear' or 'relu'", activation);
   if (tf.getKernel(FUSED_CONV2D, tf.getBackend()) == null) {
-    return tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, strides, pad, bias: bias ?? undefined, activation });
+    return tf.fused.conv2d({
+      x: x as tf.Tensor4D,
+      filter: filter as tf.Tensor4D,
+      strides,
+      pad,
+      bias: bias ?? undefined,
+      activation,
+    });
   }
   // Always a bias: the gradient saves it by name.
-  return tf.tidy(() => tf.engine().runKernel(FUSED_CONV2D, { x, filter, bias: bias ?? tf.zeros([filter.shape[3]!]) },
-    { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation }) as Tensor);
+  return tf.tidy(
+    () =>
+      tf
+        .engine()
+        .runKernel(
+          FUSED_CONV2D,
+          { x, filter, bias: bias ?? tf.zeros([filter.shape[3]!]) },
+          { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation },
+        ) as Tensor,
+  );
 }

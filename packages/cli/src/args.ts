@@ -35,13 +35,24 @@ export type ParsedFlags<T extends Options> = ReturnType<
 
 export function parseFlags<T extends Options>(argv: readonly string[], options: T, command: string): ParsedFlags<T> {
   try {
-    return parseArgs({ args: normalizeOptionalValues(argv, ['--json']), options, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args: normalizeOptionalValues(argv, ['--json']),
+      options,
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (error) {
-    throw new UserError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}\nRun 'tta ${command} --help' for the flags.`);
+    throw new UserError(
+      `${(error as Error).message.replace(/\. To specify.*$/s, '')}\nRun 'tta ${command} --help' for the flags.`,
+    );
   }
 }
 
-export function integerFlag(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number | undefined {
+export function integerFlag(
+  name: string,
+  value: unknown,
+  { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const text = String(value);
   const n = Number(text);
@@ -52,25 +63,35 @@ export function integerFlag(name: string, value: unknown, { min = 0, max = Numbe
   return n;
 }
 
-export function numberFlag(name: string, value: unknown, { min = -Infinity, max = Infinity, exclusiveMin = false } = {}): number | undefined {
+export function numberFlag(
+  name: string,
+  value: unknown,
+  { min = -Infinity, max = Infinity, exclusiveMin = false } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const text = String(value);
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < min || (exclusiveMin && n === min) || n > max) {
-    throw new UserError(`--${name} expects a number ${exclusiveMin ? '>' : '>='} ${min}${max < Infinity ? ` and <= ${max}` : ''}, got '${text}'`);
+    throw new UserError(
+      `--${name} expects a number ${exclusiveMin ? '>' : '>='} ${min}${max < Infinity ? ` and <= ${max}` : ''}, got '${text}'`,
+    );
   }
   return n;
 }
 
 export function choiceFlag<T extends string>(name: string, value: unknown, choices: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!choices.includes(value as T)) throw new UserError(`--${name} must be one of ${choices.join(', ')}; got '${String(value)}'`);
+  if (!choices.includes(value as T))
+    throw new UserError(`--${name} must be one of ${choices.join(', ')}; got '${String(value)}'`);
   return value as T;
 }
 
 export function listFlag<T extends string>(name: string, value: unknown, choices: readonly T[]): T[] | undefined {
   if (value === undefined) return undefined;
-  const items = String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  const items = String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UserError(`--${name} needs at least one of ${choices.join(', ')}`);
   for (const item of items) {
     if (!choices.includes(item as T)) throw new UserError(`--${name}: unknown '${item}'; valid: ${choices.join(', ')}`);

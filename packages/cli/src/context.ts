@@ -1,10 +1,18 @@
 // What every command shares: where output goes, progress, data, backend and model.
 import { throwIfAborted, writeFileAtomic } from '@tta/util';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { loadCifar10, subset, type Dataset, type Split } from '@tta/data';
-import { TFJS_VERSION, loadModel, selectBackend, trainCached, type BackendName, type BackendSelection, type TrainOptions } from '@tta/model';
+import {
+  TFJS_VERSION,
+  loadModel,
+  selectBackend,
+  trainCached,
+  type BackendName,
+  type BackendSelection,
+  type TrainOptions,
+} from '@tta/model';
 import { UserError } from './errors';
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
@@ -52,7 +60,9 @@ export async function useBackend(name: BackendName, output: Output): Promise<Bac
 export async function loadData(dir: string | undefined, output: Output, verify = true): Promise<Dataset> {
   const started = performance.now();
   const data = await loadCifar10({ dir, verify, progress: output.progressMode });
-  output.info(`data: CIFAR-10 from ${data.source} (${data.train.count} train, ${data.test.count} test images, ${((performance.now() - started) / 1000).toFixed(2)} s)`);
+  output.info(
+    `data: CIFAR-10 from ${data.source} (${data.train.count} train, ${data.test.count} test images, ${((performance.now() - started) / 1000).toFixed(2)} s)`,
+  );
   return data;
 }
 
@@ -79,9 +89,16 @@ export interface ModelHandle {
 }
 
 /** Loads --model, or trains (reusing the cache) with a progress bar; Ctrl-C aborts cleanly. */
-export async function obtainModel(request: ModelRequest, output: Output, signal: AbortSignal, label: string): Promise<ModelHandle> {
+export async function obtainModel(
+  request: ModelRequest,
+  output: Output,
+  signal: AbortSignal,
+  label: string,
+): Promise<ModelHandle> {
   if (request.modelDir) {
-    const { model, metadata } = await loadModel(request.modelDir, { inputShape: [request.train.height, request.train.width, request.train.channels] });
+    const { model, metadata } = await loadModel(request.modelDir, {
+      inputShape: [request.train.height, request.train.width, request.train.channels],
+    });
     output.info(`model: loaded from ${request.modelDir}`);
     return { model, metadata, source: 'file', dir: request.modelDir };
   }
@@ -98,12 +115,19 @@ export async function obtainModel(request: ModelRequest, output: Output, signal:
     trainOptions: {
       ...request.trainOptions,
       signal,
-      onProgress: (p) => bar.update((p.epoch - 1) * perEpoch + p.done, { epoch: `${p.epoch}/${p.epochs}`, loss: p.loss, acc: p.accuracy }),
+      onProgress: (p) =>
+        bar.update((p.epoch - 1) * perEpoch + p.done, {
+          epoch: `${p.epoch}/${p.epochs}`,
+          loss: p.loss,
+          acc: p.accuracy,
+        }),
     },
   });
   if (result.source === 'trained') bar.finish();
   const seconds = (performance.now() - started) / 1000;
-  output.info(`model: ${result.source === 'cache' ? 'reused from the cache' : `trained in ${seconds.toFixed(1)} s`} (${result.dir})`);
+  output.info(
+    `model: ${result.source === 'cache' ? 'reused from the cache' : `trained in ${seconds.toFixed(1)} s`} (${result.dir})`,
+  );
   return { model: result.model, metadata: result.metadata, source: result.source, dir: result.dir };
 }
 
@@ -114,7 +138,19 @@ export async function obtainModel(request: ModelRequest, output: Output, signal:
 export function viewProgress(label: string, output: Output, signal: AbortSignal) {
   let bar: ProgressBar | undefined;
   return {
-    onProgress({ view, done, total, viewIndex, views }: { view: string; done: number; total: number; viewIndex: number; views: number }): void {
+    onProgress({
+      view,
+      done,
+      total,
+      viewIndex,
+      views,
+    }: {
+      view: string;
+      done: number;
+      total: number;
+      viewIndex: number;
+      views: number;
+    }): void {
       bar ??= new ProgressBar({ label, total: views * total, unit: 'img', mode: output.progressMode });
       bar.update(viewIndex * total + done, { view });
       throwIfAborted(signal);
@@ -144,12 +180,28 @@ export function checkDir(name: string, dir: string | undefined): string | undefi
 }
 
 /** Writes the self-contained HTML report (with the versions of what ran). */
-export async function writeHtml(file: string, content: { eval?: unknown; tune?: unknown }, config: Record<string, unknown>, command: string, argv: readonly string[]): Promise<void> {
+export async function writeHtml(
+  file: string,
+  content: { eval?: unknown; tune?: unknown },
+  config: Record<string, unknown>,
+  command: string,
+  argv: readonly string[],
+): Promise<void> {
   const { writeReport } = await import('@tta/report');
   const versions: Record<string, string> = { node: process.versions.node };
   for (const pkg of ['@tta/cli', '@tta/core', '@tta/native', '@tta/model']) {
-    versions[pkg] = (require(`${pkg}/package.json`) as { version: string }).version;
+    versions[pkg] = (
+      JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }
+    ).version;
   }
   versions['@tensorflow/tfjs-core'] = TFJS_VERSION;
-  writeReport(file, { ...content, meta: { command: `tta ${command} ${argv.join(' ')}`.trim(), generatedAt: new Date().toISOString(), versions, config } } as Parameters<typeof writeReport>[1]);
+  writeReport(file, {
+    ...content,
+    meta: {
+      command: `tta ${command} ${argv.join(' ')}`.trim(),
+      generatedAt: new Date().toISOString(),
+      versions,
+      config,
+    },
+  } as Parameters<typeof writeReport>[1]);
 }

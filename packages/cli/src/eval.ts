@@ -2,11 +2,33 @@ import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
 import { throwIfAborted } from '@tta/util';
 import { layersClassifier } from '@tta/model';
 import {
-  DEFAULT_RANDOM_VIEWS, DEFAULT_SHIFT, POLICY_NAMES, evaluatePolicies, loadPolicyFile, makePolicy, resolvePolicy,
-  summarizePolicy, type Policy, type PolicyRun, type PolicySummary,
+  DEFAULT_RANDOM_VIEWS,
+  DEFAULT_SHIFT,
+  POLICY_NAMES,
+  evaluatePolicies,
+  loadPolicyFile,
+  makePolicy,
+  resolvePolicy,
+  summarizePolicy,
+  type Policy,
+  type PolicyRun,
+  type PolicySummary,
 } from '@tta/core';
 import { choiceFlag, integerFlag, listFlag, parseFlags } from './args';
-import { BACKENDS, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson, type Output } from './context';
+import {
+  BACKENDS,
+  viewProgress,
+  checkDir,
+  interruptSignal,
+  limit,
+  loadData,
+  makeOutput,
+  obtainModel,
+  useBackend,
+  writeHtml,
+  writeJson,
+  type Output,
+} from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
 
@@ -111,8 +133,15 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
   const fill = choiceFlag<Fill>('fill', f.fill, FILL_MODES);
   const merge = choiceFlag<Merge>('merge', f.merge, MERGE_MODES);
   const seed = integerFlag('seed', f.seed, { min: 0 }) ?? 0;
-  const policyOptions = { views: integerFlag('views', f.views, { min: 1, max: 1024 }), shift: integerFlag('shift', f.shift, { min: 1, max: 1024 }), seed, fill, merge };
-  const names = listFlag('policies', f.policies, POLICY_NAMES) ?? (f.policy || f['policy-file'] ? [] : [...POLICY_NAMES]);
+  const policyOptions = {
+    views: integerFlag('views', f.views, { min: 1, max: 1024 }),
+    shift: integerFlag('shift', f.shift, { min: 1, max: 1024 }),
+    seed,
+    fill,
+    merge,
+  };
+  const names =
+    listFlag('policies', f.policies, POLICY_NAMES) ?? (f.policy || f['policy-file'] ? [] : [...POLICY_NAMES]);
   const policies: Policy[] = names.map((name) => makePolicy(name, policyOptions));
   for (const spec of f.policy ?? []) {
     try {
@@ -129,7 +158,8 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
     }
   }
   const modelDir = checkDir('model', f.model);
-  if (modelDir && f.repeats !== undefined && f.repeats !== '1') throw new UserError('--repeats trains several models; it cannot be used with --model');
+  if (modelDir && f.repeats !== undefined && f.repeats !== '1')
+    throw new UserError('--repeats trains several models; it cannot be used with --model');
   return {
     data: checkDir('data', f.data),
     verify: !f['no-verify'],
@@ -181,16 +211,31 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     const seed = config.seed + r;
     const runLabel = config.repeats > 1 ? `run ${r + 1}/${config.repeats}: ` : '';
     const handle = await obtainModel(
-      { modelDir: config.modelDir, train, trainOptions: { epochs: config.epochs, batchSize: config.batchSize, seed }, noCache: config.noCache, backend, cacheDir: config.cacheDir },
-      output, signal, `${runLabel}train`,
+      {
+        modelDir: config.modelDir,
+        train,
+        trainOptions: { epochs: config.epochs, batchSize: config.batchSize, seed },
+        noCache: config.noCache,
+        backend,
+        cacheDir: config.cacheDir,
+      },
+      output,
+      signal,
+      `${runLabel}train`,
     );
     models.push({ source: handle.source, dir: handle.dir });
     try {
       const classifier = layersClassifier(handle.model);
       const progress = viewProgress(`${runLabel}evaluate`, output, signal);
       const started = performance.now();
-      const policies = config.policies.map((p) => (p.random ? { ...p, random: { ...p.random, seed: p.random.seed + r } } : p));
-      const evaluation = await evaluatePolicies(classifier, test, test.labels, policies, { chunkSize: config.chunk, seed, onProgress: progress.onProgress });
+      const policies = config.policies.map((p) =>
+        p.random ? { ...p, random: { ...p.random, seed: p.random.seed + r } } : p,
+      );
+      const evaluation = await evaluatePolicies(classifier, test, test.labels, policies, {
+        chunkSize: config.chunk,
+        seed,
+        onProgress: progress.onProgress,
+      });
       progress.finish();
       evalSeconds += (performance.now() - started) / 1000;
       baselines.push(evaluation.baseline);
@@ -218,7 +263,14 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     policies: summaries.map(jsonSummary),
   };
   if (config.json !== undefined) writeJson(config.json, report);
-  if (config.html !== undefined) await writeHtml(config.html, { eval: report }, { ...config, argv: undefined, policies: config.policies.map((p) => p.name) }, 'eval', config.argv);
+  if (config.html !== undefined)
+    await writeHtml(
+      config.html,
+      { eval: report },
+      { ...config, argv: undefined, policies: config.policies.map((p) => p.name) },
+      'eval',
+      config.argv,
+    );
   printTable(output, summaries, baseline, config, backend, models);
   return 0;
 }
@@ -244,7 +296,14 @@ function jsonSummary(s: PolicySummary) {
   };
 }
 
-function printTable(output: Output, summaries: PolicySummary[], baseline: PolicySummary, config: EvalConfig, backend: string, models: { source: string }[]): void {
+function printTable(
+  output: Output,
+  summaries: PolicySummary[],
+  baseline: PolicySummary,
+  config: EvalConfig,
+  backend: string,
+  models: { source: string }[],
+): void {
   const repeated = config.repeats > 1;
   const rows = summaries.map((s) => [
     s.name,
@@ -261,8 +320,29 @@ function printTable(output: Output, summaries: PolicySummary[], baseline: Policy
   ]);
   const sources = [...new Set(models.map((m) => m.source))].join(', ');
   output.result('');
-  output.result(`TTA on ${summaries.length ? '' : 'no policies, '}the CIFAR-10 test set (${repeated ? `${config.repeats} models, mean ± std` : '1 model'}; backend ${backend}; model ${sources})`);
-  output.result(`baseline (no TTA): ${repeated ? `${pct(baseline.accuracy.mean)} ± ${pct(baseline.accuracy.std)}` : pct(baseline.accuracy.mean)}`);
+  output.result(
+    `TTA on ${summaries.length ? '' : 'no policies, '}the CIFAR-10 test set (${repeated ? `${config.repeats} models, mean ± std` : '1 model'}; backend ${backend}; model ${sources})`,
+  );
+  output.result(
+    `baseline (no TTA): ${repeated ? `${pct(baseline.accuracy.mean)} ± ${pct(baseline.accuracy.std)}` : pct(baseline.accuracy.mean)}`,
+  );
   output.result('');
-  output.result(formatTable(['policy', 'views', 'accuracy', 'lift (95% CI)', 'McNemar p', 'fixed/broke', 'NLL', 'ECE', 'Brier', 'img/s', 'non-model'], rows));
+  output.result(
+    formatTable(
+      [
+        'policy',
+        'views',
+        'accuracy',
+        'lift (95% CI)',
+        'McNemar p',
+        'fixed/broke',
+        'NLL',
+        'ECE',
+        'Brier',
+        'img/s',
+        'non-model',
+      ],
+      rows,
+    ),
+  );
 }

@@ -1,6 +1,16 @@
 import { saveModel } from '@tta/model';
 import { integerFlag, numberFlag, parseFlags, choiceFlag } from './args';
-import { BACKENDS, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeJson } from './context';
+import {
+  BACKENDS,
+  checkDir,
+  interruptSignal,
+  limit,
+  loadData,
+  makeOutput,
+  obtainModel,
+  useBackend,
+  writeJson,
+} from './context';
 import { UserError } from './errors';
 
 export const TRAIN_HELP = `Usage: tta train --out DIR [flags]
@@ -66,10 +76,23 @@ export async function runTrain(argv: readonly string[]): Promise<number> {
     const backend = await useBackend(backendName, output);
     const data = await loadData(checkDir('data', f.data), output, !f['no-verify']);
     const train = limit(data.train, trainLimit, true, seed);
-    const trainOptions = { epochs, batchSize, seed, augment: f.augment ? { flip: true, shift: Math.round(shift ?? 2) } : (false as const) };
+    const trainOptions = {
+      epochs,
+      batchSize,
+      seed,
+      augment: f.augment ? { flip: true, shift: Math.round(shift ?? 2) } : (false as const),
+    };
     const handle = await obtainModel(
-      { train, trainOptions, noCache: Boolean(f['no-cache']), backend, cacheDir: checkDir('cache-dir', f['cache-dir']) },
-      output, interrupt.signal, 'train',
+      {
+        train,
+        trainOptions,
+        noCache: Boolean(f['no-cache']),
+        backend,
+        cacheDir: checkDir('cache-dir', f['cache-dir']),
+      },
+      output,
+      interrupt.signal,
+      'train',
     );
     try {
       await saveModel(handle.model, out, handle.metadata as Parameters<typeof saveModel>[2]);
@@ -77,7 +100,15 @@ export async function runTrain(argv: readonly string[]): Promise<number> {
       handle.model.dispose();
     }
     output.result(`saved the model to ${out}`);
-    if (f.json !== undefined) writeJson(f.json, { schema: 'tta-train/1', backend, out, source: handle.source, cache: handle.dir, metadata: handle.metadata });
+    if (f.json !== undefined)
+      writeJson(f.json, {
+        schema: 'tta-train/1',
+        backend,
+        out,
+        source: handle.source,
+        cache: handle.dir,
+        metadata: handle.metadata,
+      });
     return 0;
   } finally {
     interrupt.dispose();

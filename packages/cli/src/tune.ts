@@ -3,7 +3,19 @@ import { layersClassifier } from '@tta/model';
 import { trainValidationSplit } from '@tta/data';
 import { formatViews, policyToJson, summarizePolicy, tuneThenTest, type Candidate } from '@tta/core';
 import { integerFlag, listFlag, parseFlags, choiceFlag } from './args';
-import { BACKENDS, viewProgress, checkDir, interruptSignal, limit, loadData, makeOutput, obtainModel, useBackend, writeHtml, writeJson } from './context';
+import {
+  BACKENDS,
+  viewProgress,
+  checkDir,
+  interruptSignal,
+  limit,
+  loadData,
+  makeOutput,
+  obtainModel,
+  useBackend,
+  writeHtml,
+  writeJson,
+} from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
 
@@ -70,7 +82,9 @@ const FLAGS = {
 
 function integerList(name: string, value: unknown, min: number, max: number): number[] | undefined {
   if (value === undefined) return undefined;
-  const items = String(value).split(',').map((s) => s.trim());
+  const items = String(value)
+    .split(',')
+    .map((s) => s.trim());
   return items.map((item) => integerFlag(name, item, { min, max })!);
 }
 
@@ -101,42 +115,79 @@ export async function runTune(argv: readonly string[]): Promise<number> {
   try {
     const backend = await useBackend(backendName, output);
     const data = await loadData(checkDir('data', f.data), output, !f['no-verify']);
-    if (validationCount >= data.train.count) throw new UserError(`--validation ${validationCount} leaves no training images (there are ${data.train.count})`);
+    if (validationCount >= data.train.count)
+      throw new UserError(`--validation ${validationCount} leaves no training images (there are ${data.train.count})`);
     const { train: rest, validation } = trainValidationSplit(data.train, { validation: validationCount, seed });
     const train = limit(rest, trainLimit, true, seed);
     const test = limit(data.test, testLimit, false, seed);
     output.info(`tune: ${validation.count} validation images held out of the training set; training on ${train.count}`);
     const handle = await obtainModel(
-      { modelDir: checkDir('model', f.model), train, trainOptions: { epochs, batchSize, seed }, noCache: Boolean(f['no-cache']), backend, cacheDir: checkDir('cache-dir', f['cache-dir']) },
-      output, interrupt.signal, 'train',
+      {
+        modelDir: checkDir('model', f.model),
+        train,
+        trainOptions: { epochs, batchSize, seed },
+        noCache: Boolean(f['no-cache']),
+        backend,
+        cacheDir: checkDir('cache-dir', f['cache-dir']),
+      },
+      output,
+      interrupt.signal,
+      'train',
     );
     try {
       const classifier = layersClassifier(handle.model);
       const progress = viewProgress('predict views', output, interrupt.signal);
-      const { tune, test: testEval } = await tuneThenTest(classifier, validation, test, search, { seed, onProgress: progress.onProgress });
+      const { tune, test: testEval } = await tuneThenTest(classifier, validation, test, search, {
+        seed,
+        onProgress: progress.onProgress,
+      });
       progress.finish();
       writeJson(policyOut, policyToJson(tune.best.policy));
       const best = summarizePolicy(testEval.runs, [testEval.baseline], { seed });
       const baseline = summarizePolicy([testEval.baseline], [testEval.baseline], { seed });
       const candidateJson = (c: Candidate) => ({
-        name: c.name, viewSpec: formatViews(c.policy.views), forwardPasses: c.forwardPasses, fill: c.policy.fill, merge: c.policy.merge,
-        identityWeight: c.identityWeight, gate: c.policy.gate ? { margin: c.policy.gate.margin, gatedFraction: c.gatedFraction } : undefined,
-        accuracy: c.accuracy, nll: c.nll,
+        name: c.name,
+        viewSpec: formatViews(c.policy.views),
+        forwardPasses: c.forwardPasses,
+        fill: c.policy.fill,
+        merge: c.policy.merge,
+        identityWeight: c.identityWeight,
+        gate: c.policy.gate ? { margin: c.policy.gate.margin, gatedFraction: c.gatedFraction } : undefined,
+        accuracy: c.accuracy,
+        nll: c.nll,
       });
       const report = {
         schema: 'tta-tune/1',
         backend,
-        data: { name: 'cifar10', source: data.source, train: train.count, validation: validation.count, test: test.count },
+        data: {
+          name: 'cifar10',
+          source: data.source,
+          train: train.count,
+          validation: validation.count,
+          test: test.count,
+        },
         model: { architecture: 'reference-cnn', epochs, batchSize, seed, source: handle.source, dir: handle.dir },
         candidates: tune.candidates.map(candidateJson),
         greedy: tune.greedy,
-        best: { ...candidateJson(tune.best), validation: { accuracy: tune.best.accuracy, nll: tune.best.nll }, test: best, baseline },
+        best: {
+          ...candidateJson(tune.best),
+          validation: { accuracy: tune.best.accuracy, nll: tune.best.nll },
+          test: best,
+          baseline,
+        },
         leaveOneOut: tune.leaveOneOut,
         disagreement: tune.disagreement,
         policyFile: policyOut,
       };
       if (f.json !== undefined) writeJson(f.json, report);
-      if (f.html !== undefined) await writeHtml(f.html, { tune: report }, { ...search, validation: validationCount, epochs, batchSize, seed, trainLimit, testLimit }, 'tune', argv);
+      if (f.html !== undefined)
+        await writeHtml(
+          f.html,
+          { tune: report },
+          { ...search, validation: validationCount, epochs, batchSize, seed, trainLimit, testLimit },
+          'tune',
+          argv,
+        );
       printTune(output, tune, best, baseline, policyOut);
       return 0;
     } finally {
@@ -147,29 +198,53 @@ export async function runTune(argv: readonly string[]): Promise<number> {
   }
 }
 
-function printTune(output: ReturnType<typeof makeOutput>, tune: Awaited<ReturnType<typeof tuneThenTest>>['tune'], best: ReturnType<typeof summarizePolicy>, baseline: ReturnType<typeof summarizePolicy>, policyOut: string): void {
+function printTune(
+  output: ReturnType<typeof makeOutput>,
+  tune: Awaited<ReturnType<typeof tuneThenTest>>['tune'],
+  best: ReturnType<typeof summarizePolicy>,
+  baseline: ReturnType<typeof summarizePolicy>,
+  policyOut: string,
+): void {
   // The cost/accuracy table: the best candidate at each cost level (forward passes, rounded).
   const byCost = new Map<number, Candidate>();
   for (const c of tune.candidates) {
     const cost = Math.round(c.forwardPasses * 10) / 10;
     const current = byCost.get(cost);
-    if (!current || c.accuracy > current.accuracy || (c.accuracy === current.accuracy && c.nll < current.nll)) byCost.set(cost, c);
+    if (!current || c.accuracy > current.accuracy || (c.accuracy === current.accuracy && c.nll < current.nll))
+      byCost.set(cost, c);
   }
-  const rows = [...byCost.entries()].sort((a, b) => a[0] - b[0]).map(([cost, c]) => [
-    cost.toFixed(1), c.name, pct(c.accuracy), c.nll.toFixed(4), c === tune.best ? '<- chosen' : '',
-  ]);
+  const rows = [...byCost.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([cost, c]) => [
+      cost.toFixed(1),
+      c.name,
+      pct(c.accuracy),
+      c.nll.toFixed(4),
+      c === tune.best ? '<- chosen' : '',
+    ]);
   output.result('');
   output.result(`Validation: ${tune.candidates.length} candidate policies (best per cost level)`);
   output.result(formatTable(['passes/img', 'policy', 'val acc', 'val NLL', ''], rows));
   output.result('');
-  output.result(`Chosen: ${tune.best.name} (${formatViews(tune.best.policy.views)}; ${tune.best.forwardPasses.toFixed(2)} passes per image)`);
-  output.result(`Test (once): ${pct(best.accuracy.mean)} vs ${pct(baseline.accuracy.mean)} without TTA; lift ${pp(best.lift.mean)} [${pp(best.lift.ci95[0])}, ${pp(best.lift.ci95[1])}], McNemar p ${pValue(best.lift.mcnemarP)}`);
+  output.result(
+    `Chosen: ${tune.best.name} (${formatViews(tune.best.policy.views)}; ${tune.best.forwardPasses.toFixed(2)} passes per image)`,
+  );
+  output.result(
+    `Test (once): ${pct(best.accuracy.mean)} vs ${pct(baseline.accuracy.mean)} without TTA; lift ${pp(best.lift.mean)} [${pp(best.lift.ci95[0])}, ${pp(best.lift.ci95[1])}], McNemar p ${pValue(best.lift.mcnemarP)}`,
+  );
   if (tune.leaveOneOut.length) {
     output.result('');
     output.result('Leave-one-out (validation): what each view of the chosen policy adds');
-    output.result(formatTable(['view', 'accuracy drop', 'NLL increase'], tune.leaveOneOut.map((l) => [l.view, pp(l.accuracyDrop), l.nllIncrease.toFixed(4)])));
+    output.result(
+      formatTable(
+        ['view', 'accuracy drop', 'NLL increase'],
+        tune.leaveOneOut.map((l) => [l.view, pp(l.accuracyDrop), l.nllIncrease.toFixed(4)]),
+      ),
+    );
   }
   output.result('');
-  output.result(`View disagreement: mean ${tune.disagreement.mean.toFixed(3)}; as an error detector, AUROC ${tune.disagreement.errorAuroc.toFixed(3)}`);
+  output.result(
+    `View disagreement: mean ${tune.disagreement.mean.toFixed(3)}; as an error detector, AUROC ${tune.disagreement.errorAuroc.toFixed(3)}`,
+  );
   output.result(`Saved the policy to ${policyOut} (use: tta eval --policy-file ${policyOut})`);
 }

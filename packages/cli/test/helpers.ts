@@ -17,7 +17,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string | undefined>; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: {
+    env?: Record<string, string | undefined>;
+    onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+    timeoutMs?: number;
+  } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, CI: 'true', ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -45,7 +52,7 @@ export function tempDir(prefix: string): string {
 /** Deterministic noise. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /**
@@ -72,9 +79,13 @@ export function writeSyntheticCifar(dir: string, perBatch: number, testCount: nu
     }
     return bytes;
   };
-  const batch = (count: number, offset: number) => Buffer.concat(Array.from({ length: count }, (_, i) => record((i + offset) % 10)));
+  const batch = (count: number, offset: number) =>
+    Buffer.concat(Array.from({ length: count }, (_, i) => record((i + offset) % 10)));
   for (let b = 1; b <= 5; b++) writeFileSync(path.join(dir, `data_batch_${b}.bin`), batch(perBatch, b));
   writeFileSync(path.join(dir, 'test_batch.bin'), batch(testCount, 0));
-  writeFileSync(path.join(dir, 'batches.meta.txt'), 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n');
+  writeFileSync(
+    path.join(dir, 'batches.meta.txt'),
+    'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n',
+  );
   return dir;
 }

@@ -53,14 +53,27 @@ export interface TtaResult {
 export function checkImageBatch(batch: ImageBatch, classifier: Classifier): void {
   const [h, w, c] = classifier.inputShape;
   if (batch.height !== h || batch.width !== w || batch.channels !== c) {
-    throw outOfRangeError('images', `images of ${h}x${w}x${c} (the model's input)`, described(`${batch.height}x${batch.width}x${batch.channels}`));
+    throw outOfRangeError(
+      'images',
+      `images of ${h}x${w}x${c} (the model's input)`,
+      described(`${batch.height}x${batch.width}x${batch.channels}`),
+    );
   }
   if (batch.images.length !== batch.count * h * w * c) {
-    throw outOfRangeError('images.images', `${batch.count * h * w * c} bytes (count x ${h} x ${w} x ${c})`, batch.images);
+    throw outOfRangeError(
+      'images.images',
+      `${batch.count * h * w * c} bytes (count x ${h} x ${w} x ${c})`,
+      batch.images,
+    );
   }
 }
 
-export async function predictWithTta(classifier: Classifier, batch: ImageBatch, policy: Policy, options: TtaOptions = {}): Promise<TtaResult> {
+export async function predictWithTta(
+  classifier: Classifier,
+  batch: ImageBatch,
+  policy: Policy,
+  options: TtaOptions = {},
+): Promise<TtaResult> {
   checkImageBatch(batch, classifier);
   const chunkSize = options.chunkSize ?? 1000;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw outOfRangeError('chunkSize', 'an integer >= 1', chunkSize);
@@ -74,7 +87,12 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
   const viewPredictions = options.keepViewPredictions ? new Float32Array(V * n * K) : undefined;
   const buffer = new Float32Array(V * Math.min(chunkSize, n) * imageSize);
 
-  if (policy.gate && viewPredictions) throw invalidParameterError('keepViewPredictions', 'false for a gated policy (only some images get every view)', true);
+  if (policy.gate && viewPredictions)
+    throw invalidParameterError(
+      'keepViewPredictions',
+      'false for a gated policy (only some images get every view)',
+      true,
+    );
   const gated = policy.gate ? new Uint8Array(n) : undefined;
   let passes = 0;
   const start = performance.now();
@@ -85,7 +103,11 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
     inference += performance.now() - t;
     passes += count;
     if (predictions.length !== count * K) {
-      throw outOfRangeError('classifier.predict()', `${count * K} probabilities (${count} images x ${K} classes)`, predictions);
+      throw outOfRangeError(
+        'classifier.predict()',
+        `${count * K} probabilities (${count} images x ${K} classes)`,
+        predictions,
+      );
     }
     return predictions;
   };
@@ -95,13 +117,30 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
     const out = scores.subarray(first * K, (first + m) * K);
     const outLabels = labels.subarray(first, first + m);
     if (policy.gate) {
-      await predictGated(policy, chunk, [m, h, w, c], K, buffer, timedPredict, out, outLabels, gated!.subarray(first, first + m), options.threads);
+      await predictGated(
+        policy,
+        chunk,
+        [m, h, w, c],
+        K,
+        buffer,
+        timedPredict,
+        out,
+        outLabels,
+        gated!.subarray(first, first + m),
+        options.threads,
+      );
     } else {
       const input = buffer.subarray(0, V * m * imageSize);
-      augment(chunk, [m, h, w, c], policy.views, { fill: policy.fill, scale: 1 / 255, out: input, threads: options.threads });
+      augment(chunk, [m, h, w, c], policy.views, {
+        fill: policy.fill,
+        scale: 1 / 255,
+        out: input,
+        threads: options.threads,
+      });
       const predictions = await timedPredict(input, V * m);
       if (viewPredictions) {
-        for (let v = 0; v < V; v++) viewPredictions.set(predictions.subarray(v * m * K, (v + 1) * m * K), (v * n + first) * K);
+        for (let v = 0; v < V; v++)
+          viewPredictions.set(predictions.subarray(v * m * K, (v + 1) * m * K), (v * n + first) * K);
       }
       mergeViews(policy, predictions, [V, m, K], first, out, outLabels, options.threads);
     }
@@ -133,8 +172,18 @@ export async function predictWithTta(classifier: Classifier, batch: ImageBatch, 
  * One chunk of a gated policy: the identity view for every image, then the other
  * views only for the images whose plain margin is below the gate.
  */
-async function predictGated(policy: Policy, chunk: Uint8Array, shape: [number, number, number, number], K: number, buffer: Float32Array,
-  predict: (input: Float32Array, count: number) => Promise<Float32Array>, out: Float32Array, labels: Int32Array, gated: Uint8Array, threads?: number): Promise<void> {
+async function predictGated(
+  policy: Policy,
+  chunk: Uint8Array,
+  shape: [number, number, number, number],
+  K: number,
+  buffer: Float32Array,
+  predict: (input: Float32Array, count: number) => Promise<Float32Array>,
+  out: Float32Array,
+  labels: Int32Array,
+  gated: Uint8Array,
+  threads?: number,
+): Promise<void> {
   const [m, h, w, c] = shape;
   const imageSize = h * w * c;
   const plainInput = buffer.subarray(0, m * imageSize);
@@ -181,8 +230,15 @@ async function predictGated(policy: Policy, chunk: Uint8Array, shape: [number, n
  * random policy, images are grouped by their flip count k and each group is merged
  * with weights (draws - k, k) over (identity, flip).
  */
-export function mergeViews(policy: Policy, predictions: Float32Array, shape: [number, number, number], first: number,
-  out: Float32Array, labels: Int32Array, threads?: number): void {
+export function mergeViews(
+  policy: Policy,
+  predictions: Float32Array,
+  shape: [number, number, number],
+  first: number,
+  out: Float32Array,
+  labels: Int32Array,
+  threads?: number,
+): void {
   const [V, m, K] = shape;
   if (!policy.random) {
     softVote(predictions, shape, { merge: policy.merge, weights: policy.weights, out, labels, threads });
@@ -198,7 +254,9 @@ export function mergeViews(policy: Policy, predictions: Float32Array, shape: [nu
     const g = members.length;
     const gathered = new Float32Array(V * g * K);
     for (let v = 0; v < V; v++) {
-      members.forEach((i, j) => gathered.set(predictions.subarray((v * m + i) * K, (v * m + i + 1) * K), (v * g + j) * K));
+      members.forEach((i, j) =>
+        gathered.set(predictions.subarray((v * m + i) * K, (v * m + i + 1) * K), (v * g + j) * K),
+      );
     }
     const merged = softVote(gathered, [V, g, K], { merge: policy.merge, weights: [draws - k, k], threads });
     members.forEach((i, j) => {

@@ -4,7 +4,14 @@
 import { forwardPasses, formatView, isIdentity, makePolicy, margins, type Policy, type PolicyView } from './policies';
 import { softVote } from '@tta/native';
 import { mergeViews, predictWithTta, type Classifier, type ImageBatch } from './engine';
-import { classificationMetrics, correctness, flipCounts, type ClassificationMetrics, type FlipCounts, type ReliabilityBin } from './metrics';
+import {
+  classificationMetrics,
+  correctness,
+  flipCounts,
+  type ClassificationMetrics,
+  type FlipCounts,
+  type ReliabilityBin,
+} from './metrics';
 import { bootstrapLiftInterval, mcnemarExact, mean, std } from './stats';
 
 export interface PolicyTiming {
@@ -51,7 +58,12 @@ export function viewKey(view: PolicyView, fill: Policy['fill']): string {
 }
 
 /** Predicts each distinct view of the policies once. */
-export async function predictDistinctViews(classifier: Classifier, batch: ImageBatch, policies: readonly Policy[], options: EvaluateOptions = {}): Promise<Map<string, ViewPredictions>> {
+export async function predictDistinctViews(
+  classifier: Classifier,
+  batch: ImageBatch,
+  policies: readonly Policy[],
+  options: EvaluateOptions = {},
+): Promise<Map<string, ViewPredictions>> {
   const wanted = new Map<string, { view: PolicyView; fill: Policy['fill'] }>();
   for (const p of policies) for (const view of p.views) wanted.set(viewKey(view, p.fill), { view, fill: p.fill });
   const out = new Map<string, ViewPredictions>();
@@ -88,7 +100,12 @@ export interface MergedPolicy {
 const IDENTITY: PolicyView = { flip: false, dx: 0, dy: 0 };
 
 /** Merges a policy from shared per-view predictions (gating included), as predictWithTta would. */
-export function mergeFromViews(policy: Policy, views: Map<string, ViewPredictions>, n: number, classes: number): MergedPolicy {
+export function mergeFromViews(
+  policy: Policy,
+  views: Map<string, ViewPredictions>,
+  n: number,
+  classes: number,
+): MergedPolicy {
   const lookup = (view: PolicyView): Float32Array => {
     const entry = views.get(viewKey(view, policy.fill));
     if (!entry) throw new Error(`No predictions for view ${viewKey(view, policy.fill)}`);
@@ -112,7 +129,8 @@ export function mergeFromViews(policy: Policy, views: Map<string, ViewPrediction
   policy.views.forEach((view, v) => {
     const predictions = lookup(view);
     if (!rows) stacked.set(predictions, v * n * classes);
-    else rows.forEach((i, j) => stacked.set(predictions.subarray(i * classes, (i + 1) * classes), (v * g + j) * classes));
+    else
+      rows.forEach((i, j) => stacked.set(predictions.subarray(i * classes, (i + 1) * classes), (v * g + j) * classes));
   });
   if (!rows) {
     mergeViews(policy, stacked, [V, n, classes], 0, scores, labels);
@@ -132,7 +150,13 @@ export interface Evaluation {
   views: Map<string, ViewPredictions>;
 }
 
-export async function evaluatePolicies(classifier: Classifier, batch: ImageBatch, truth: ArrayLike<number>, policies: readonly Policy[], options: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluatePolicies(
+  classifier: Classifier,
+  batch: ImageBatch,
+  truth: ArrayLike<number>,
+  policies: readonly Policy[],
+  options: EvaluateOptions = {},
+): Promise<Evaluation> {
   const baselinePolicy = makePolicy('none');
   const views = await predictDistinctViews(classifier, batch, [baselinePolicy, ...policies], options);
   const n = batch.count;
@@ -165,7 +189,12 @@ export async function evaluatePolicies(classifier: Classifier, batch: ImageBatch
       ci95: bootstrapLiftInterval(base, correct, { resamples: options.bootstrapResamples, seed: options.seed }),
       mcnemarP: mcnemarExact(flips.correctToWrong, flips.wrongToCorrect),
       flips,
-      timing: { seconds, imagesPerSecond: n / Math.max(seconds, 1e-9), otherShare: seconds > 0 ? other / seconds : 0, forwardPasses: passes },
+      timing: {
+        seconds,
+        imagesPerSecond: n / Math.max(seconds, 1e-9),
+        otherShare: seconds > 0 ? other / seconds : 0,
+        forwardPasses: passes,
+      },
     };
   };
   const baseline = runOne(baselinePolicy, undefined);
@@ -190,7 +219,11 @@ export interface PolicySummary {
   perClass: number[];
   /** Pooled over runs. */
   reliability: ReliabilityBin[];
-  flips: { correctToWrong: number; wrongToCorrect: number; perClass: { correctToWrong: number; wrongToCorrect: number }[] };
+  flips: {
+    correctToWrong: number;
+    wrongToCorrect: number;
+    perClass: { correctToWrong: number; wrongToCorrect: number }[];
+  };
   timing: PolicyTiming;
 }
 
@@ -198,7 +231,11 @@ export interface PolicySummary {
  * Aggregates runs of one policy. With several runs, the lift interval and the
  * McNemar test pool the paired images of all runs.
  */
-export function summarizePolicy(runs: readonly PolicyRun[], baselines: readonly PolicyRun[], options: { bootstrapResamples?: number; seed?: number } = {}): PolicySummary {
+export function summarizePolicy(
+  runs: readonly PolicyRun[],
+  baselines: readonly PolicyRun[],
+  options: { bootstrapResamples?: number; seed?: number } = {},
+): PolicySummary {
   const first = runs[0]!;
   const policy = first.policy;
   const accuracies = runs.map((r) => r.metrics.accuracy);
@@ -260,7 +297,9 @@ function concat(arrays: readonly Uint8Array[]): Uint8Array {
 
 function poolReliability(perRun: readonly ReliabilityBin[][]): ReliabilityBin[] {
   return perRun[0]!.map((bin, b) => {
-    let count = 0, confidence = 0, accuracy = 0;
+    let count = 0,
+      confidence = 0,
+      accuracy = 0;
     for (const bins of perRun) {
       const x = bins[b]!;
       if (!x.count) continue;
@@ -268,6 +307,12 @@ function poolReliability(perRun: readonly ReliabilityBin[][]): ReliabilityBin[] 
       confidence += x.confidence * x.count;
       accuracy += x.accuracy * x.count;
     }
-    return { lo: bin.lo, hi: bin.hi, count, confidence: count ? confidence / count : NaN, accuracy: count ? accuracy / count : NaN };
+    return {
+      lo: bin.lo,
+      hi: bin.hi,
+      count,
+      confidence: count ? confidence / count : NaN,
+      accuracy: count ? accuracy / count : NaN,
+    };
   });
 }

@@ -31,7 +31,8 @@ function checkShapes(scores: Float32Array, truth: ArrayLike<number>, classes: nu
   if (scores.length !== n * classes) throw outOfRangeError('scores', `length ${n * classes} (n x classes)`, scores);
   for (let i = 0; i < n; i++) {
     const t = truth[i]!;
-    if (!Number.isInteger(t) || t < 0 || t >= classes) throw outOfRangeError(`labels[${i}]`, `a class in [0, ${classes})`, t);
+    if (!Number.isInteger(t) || t < 0 || t >= classes)
+      throw outOfRangeError(`labels[${i}]`, `a class in [0, ${classes})`, t);
   }
   return n;
 }
@@ -83,9 +84,16 @@ export function topKAccuracy(scores: Float32Array, truth: ArrayLike<number>, cla
 }
 
 /** Equal-width confidence bins (lo, hi] of the top score, for ECE and reliability diagrams. */
-export function reliabilityBins(scores: Float32Array, truth: ArrayLike<number>, classes: number, bins = 15): ReliabilityBin[] {
+export function reliabilityBins(
+  scores: Float32Array,
+  truth: ArrayLike<number>,
+  classes: number,
+  bins = 15,
+): ReliabilityBin[] {
   const n = checkShapes(scores, truth, classes);
-  const count = new Float64Array(bins), conf = new Float64Array(bins), hit = new Float64Array(bins);
+  const count = new Float64Array(bins),
+    conf = new Float64Array(bins),
+    hit = new Float64Array(bins);
   const row = new Float64Array(classes);
   for (let i = 0; i < n; i++) {
     normalisedRow(scores, i, classes, row);
@@ -112,11 +120,21 @@ function eceFromBins(bins: readonly ReliabilityBin[], n: number): number {
 }
 
 /** Expected calibration error with equal-width confidence bins (15 by default). */
-export function expectedCalibrationError(scores: Float32Array, truth: ArrayLike<number>, classes: number, bins = 15): number {
+export function expectedCalibrationError(
+  scores: Float32Array,
+  truth: ArrayLike<number>,
+  classes: number,
+  bins = 15,
+): number {
   return eceFromBins(reliabilityBins(scores, truth, classes, bins), truth.length);
 }
 
-export function classificationMetrics(scores: Float32Array, labels: ArrayLike<number>, truth: ArrayLike<number>, classes: number): ClassificationMetrics {
+export function classificationMetrics(
+  scores: Float32Array,
+  labels: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  classes: number,
+): ClassificationMetrics {
   const n = checkShapes(scores, truth, classes);
   const row = new Float64Array(classes);
   let nll = 0;
@@ -156,7 +174,12 @@ export interface FlipCounts {
   perClass: { correctToWrong: number; wrongToCorrect: number }[];
 }
 
-export function flipCounts(baseCorrect: Uint8Array, ttaCorrect: Uint8Array, truth: ArrayLike<number>, classes: number): FlipCounts {
+export function flipCounts(
+  baseCorrect: Uint8Array,
+  ttaCorrect: Uint8Array,
+  truth: ArrayLike<number>,
+  classes: number,
+): FlipCounts {
   const perClass = Array.from({ length: classes }, () => ({ correctToWrong: 0, wrongToCorrect: 0 }));
   let correctToWrong = 0;
   let wrongToCorrect = 0;

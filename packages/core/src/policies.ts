@@ -105,7 +105,12 @@ export function makePolicy(name: string, options: PolicyOptions = {}): Policy {
       return { name, views: [ID, FLIP], fill, merge };
     case 'flip-shift': {
       const s = positiveInteger('shift', options.shift ?? DEFAULT_SHIFT);
-      const shifts: [number, number][] = [[s, 0], [-s, 0], [0, s], [0, -s]];
+      const shifts: [number, number][] = [
+        [s, 0],
+        [-s, 0],
+        [0, s],
+        [0, -s],
+      ];
       const views: PolicyView[] = [ID, FLIP];
       for (const flip of [false, true]) for (const [dx, dy] of shifts) views.push({ flip, dx, dy });
       return { name, views, fill, merge };
@@ -117,7 +122,11 @@ export function makePolicy(name: string, options: PolicyOptions = {}): Policy {
       return { name, views: [ID, FLIP], fill, merge, random: { draws, seed } };
     }
     default:
-      throw invalidParameterError('policy', `one of ${POLICY_NAMES.join(', ')} (or a view spec such as 'id,flip,dx=2')`, name);
+      throw invalidParameterError(
+        'policy',
+        `one of ${POLICY_NAMES.join(', ')} (or a view spec such as 'id,flip,dx=2')`,
+        name,
+      );
   }
 }
 
@@ -126,7 +135,8 @@ export function makePolicy(name: string, options: PolicyOptions = {}): Policy {
  * 'flip', 'dx=N', 'dy=N'. Example: 'id,flip,dx=2,dy=-1,flip+dx=-2'.
  */
 export function parseViewSpec(spec: string): PolicyView[] {
-  if (typeof spec !== 'string' || spec.trim() === '') throw invalidParameterError('views', "a view spec such as 'id,flip,dx=2'", spec);
+  if (typeof spec !== 'string' || spec.trim() === '')
+    throw invalidParameterError('views', "a view spec such as 'id,flip,dx=2'", spec);
   return spec.split(',').map((item, i) => {
     const view: PolicyView = { flip: false, dx: 0, dy: 0 };
     const text = item.trim();
@@ -177,7 +187,12 @@ export interface PolicyFile {
 }
 
 export function policyToJson(policy: Policy): PolicyFile {
-  const json: PolicyFile = { name: policy.name, views: formatViews(policy.views), fill: policy.fill, merge: policy.merge };
+  const json: PolicyFile = {
+    name: policy.name,
+    views: formatViews(policy.views),
+    fill: policy.fill,
+    merge: policy.merge,
+  };
   if (policy.weights) json.weights = [...policy.weights];
   if (policy.random) json.random = { ...policy.random };
   if (policy.gate) json.gate = { ...policy.gate };
@@ -185,35 +200,46 @@ export function policyToJson(policy: Policy): PolicyFile {
 }
 
 export function policyFromJson(json: unknown, source = 'policy'): Policy {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalidParameterError(source, 'a JSON object', json);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw invalidParameterError(source, 'a JSON object', json);
   const j = json as Record<string, unknown>;
   const name = typeof j.name === 'string' && j.name ? j.name : 'custom';
   let views: PolicyView[];
   if (typeof j.views === 'string') views = parseViewSpec(j.views);
   else if (Array.isArray(j.views) && j.views.length > 0) {
     views = j.views.map((v: unknown, i) => {
-      if (typeof v !== 'object' || v === null) throw invalidParameterError(`${source}.views[${i}]`, 'an object { flip?, dx?, dy? }', v);
+      if (typeof v !== 'object' || v === null)
+        throw invalidParameterError(`${source}.views[${i}]`, 'an object { flip?, dx?, dy? }', v);
       const o = v as Record<string, unknown>;
       const view = { flip: o.flip ?? false, dx: o.dx ?? 0, dy: o.dy ?? 0 };
-      if (typeof view.flip !== 'boolean') throw invalidParameterError(`${source}.views[${i}].flip`, 'a boolean', view.flip);
+      if (typeof view.flip !== 'boolean')
+        throw invalidParameterError(`${source}.views[${i}].flip`, 'a boolean', view.flip);
       for (const key of ['dx', 'dy'] as const) {
-        if (!Number.isInteger(view[key])) throw invalidParameterError(`${source}.views[${i}].${key}`, 'an integer', view[key]);
+        if (!Number.isInteger(view[key]))
+          throw invalidParameterError(`${source}.views[${i}].${key}`, 'an integer', view[key]);
       }
       return view as PolicyView;
     });
-  } else throw invalidParameterError(`${source}.views`, "a view spec string or a non-empty array of views", j.views);
+  } else throw invalidParameterError(`${source}.views`, 'a view spec string or a non-empty array of views', j.views);
   const fill = checkMode(`${source}.fill`, j.fill ?? 'nearest', FILL_MODES);
   const merge = checkMode(`${source}.merge`, j.merge ?? 'mean', MERGE_MODES);
   const policy: Policy = { name, views, fill, merge };
   if (j.weights !== undefined) {
-    if (!Array.isArray(j.weights) || j.weights.length !== views.length || j.weights.some((w) => typeof w !== 'number' || !(w >= 0))) {
+    if (
+      !Array.isArray(j.weights) ||
+      j.weights.length !== views.length ||
+      j.weights.some((w) => typeof w !== 'number' || !(w >= 0))
+    ) {
       throw invalidParameterError(`${source}.weights`, `${views.length} non-negative numbers`, j.weights);
     }
     policy.weights = j.weights as number[];
   }
   if (j.random !== undefined) {
     const r = j.random as Record<string, unknown>;
-    policy.random = { draws: positiveInteger(`${source}.random.draws`, r?.draws), seed: Number.isSafeInteger(r?.seed) ? (r.seed as number) : 0 };
+    policy.random = {
+      draws: positiveInteger(`${source}.random.draws`, r?.draws),
+      seed: Number.isSafeInteger(r?.seed) ? (r.seed as number) : 0,
+    };
     if (views.length !== 2 || views[0]!.flip || !views[1]!.flip) {
       throw invalidParameterError(`${source}.views`, "'id,flip' for a random policy", j.views);
     }
@@ -240,7 +266,9 @@ export function loadPolicyFile(file: string): Policy {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new TtaError('TTA_INVALID_FILE', `The policy file ${file} is not valid JSON: ${errorMessage(error)}`, { cause: error });
+    throw new TtaError('TTA_INVALID_FILE', `The policy file ${file} is not valid JSON: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   return policyFromJson(json, file);
 }
@@ -250,7 +278,11 @@ export function loadPolicyFile(file: string): Policy {
  * are flipped. Image i's draws come from seed (seed, i), so a result does not
  * depend on chunking or on which other images are evaluated.
  */
-export function randomFlipCounts(random: { draws: number; seed: number }, start: number, count: number): Uint8Array | Uint16Array {
+export function randomFlipCounts(
+  random: { draws: number; seed: number },
+  start: number,
+  count: number,
+): Uint8Array | Uint16Array {
   const counts = random.draws < 256 ? new Uint8Array(count) : new Uint16Array(count);
   for (let i = 0; i < count; i++) {
     const next = seededRandom((Math.abs(random.seed) % 2 ** 26) * 2 ** 26 + ((start + i) % 2 ** 26));

@@ -20,7 +20,10 @@ function binomialHalfPmf(n: number, k: number): number {
  * fair coin, so p = min(1, 2 P(X <= min(b, c))) with X ~ Binomial(b + c, 1/2).
  */
 export function mcnemarExact(b: number, c: number): number {
-  for (const [name, v] of [['b', b], ['c', c]] as const) {
+  for (const [name, v] of [
+    ['b', b],
+    ['c', c],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw outOfRangeError(name, 'a non-negative integer', v);
   }
   const n = b + c;
@@ -54,8 +57,17 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
  * Paired bootstrap 95% interval for mean(tta) - mean(base), where both are 0/1
  * correctness per image: resample images with replacement, keep pairs together.
  */
-export function bootstrapLiftInterval(baseCorrect: Uint8Array, ttaCorrect: Uint8Array, options: { resamples?: number; seed?: number; level?: number } = {}): [number, number] {
-  if (baseCorrect.length !== ttaCorrect.length) throw outOfRangeError('ttaCorrect', `an array of the same length as baseCorrect (${baseCorrect.length})`, ttaCorrect);
+export function bootstrapLiftInterval(
+  baseCorrect: Uint8Array,
+  ttaCorrect: Uint8Array,
+  options: { resamples?: number; seed?: number; level?: number } = {},
+): [number, number] {
+  if (baseCorrect.length !== ttaCorrect.length)
+    throw outOfRangeError(
+      'ttaCorrect',
+      `an array of the same length as baseCorrect (${baseCorrect.length})`,
+      ttaCorrect,
+    );
   const n = baseCorrect.length;
   if (n === 0) return [0, 0];
   const resamples = options.resamples ?? 2000;

@@ -4,7 +4,15 @@
 import type { Fill, Merge } from '@tta/native';
 import { softVote } from '@tta/native';
 import type { Classifier, ImageBatch } from './engine';
-import { evaluatePolicies, mergeFromViews, predictDistinctViews, viewKey, type EvaluateOptions, type Evaluation, type ViewPredictions } from './evaluate';
+import {
+  evaluatePolicies,
+  mergeFromViews,
+  predictDistinctViews,
+  viewKey,
+  type EvaluateOptions,
+  type Evaluation,
+  type ViewPredictions,
+} from './evaluate';
 import { classificationMetrics } from './metrics';
 import { formatView, formatViews, isIdentity, margins, type Policy, type PolicyView } from './policies';
 
@@ -46,11 +54,20 @@ const ID: PolicyView = { flip: false, dx: 0, dy: 0 };
 const FLIP: PolicyView = { flip: true, dx: 0, dy: 0 };
 
 function shiftViews(s: number, flip: boolean): PolicyView[] {
-  return ([[s, 0], [-s, 0], [0, s], [0, -s]] as const).map(([dx, dy]) => ({ flip, dx, dy }));
+  return (
+    [
+      [s, 0],
+      [-s, 0],
+      [0, s],
+      [0, -s],
+    ] as const
+  ).map(([dx, dy]) => ({ flip, dx, dy }));
 }
 
 /** The search space's view families: for each fill and shift size, shifts without and with flip. */
-export function candidateBases(search: Required<Pick<TuneSearch, 'shifts' | 'fills'>>): { name: string; views: PolicyView[]; fill: Fill }[] {
+export function candidateBases(
+  search: Required<Pick<TuneSearch, 'shifts' | 'fills'>>,
+): { name: string; views: PolicyView[]; fill: Fill }[] {
   const bases: { name: string; views: PolicyView[]; fill: Fill }[] = [
     { name: 'none', views: [ID], fill: 'nearest' },
     { name: 'flip', views: [ID, FLIP], fill: 'nearest' },
@@ -58,7 +75,11 @@ export function candidateBases(search: Required<Pick<TuneSearch, 'shifts' | 'fil
   for (const fill of search.fills) {
     for (const s of search.shifts) {
       bases.push({ name: `shift s=${s} ${fill}`, views: [ID, ...shiftViews(s, false)], fill });
-      bases.push({ name: `flip-shift s=${s} ${fill}`, views: [ID, FLIP, ...shiftViews(s, false), ...shiftViews(s, true)], fill });
+      bases.push({
+        name: `flip-shift s=${s} ${fill}`,
+        views: [ID, FLIP, ...shiftViews(s, false), ...shiftViews(s, true)],
+        fill,
+      });
     }
   }
   return bases;
@@ -85,7 +106,13 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
   return a.nll - b.nll;
 }
 
-export async function tunePolicy(classifier: Classifier, validation: ImageBatch, truth: ArrayLike<number>, search: TuneSearch = {}, options: EvaluateOptions = {}): Promise<TuneResult> {
+export async function tunePolicy(
+  classifier: Classifier,
+  validation: ImageBatch,
+  truth: ArrayLike<number>,
+  search: TuneSearch = {},
+  options: EvaluateOptions = {},
+): Promise<TuneResult> {
   const shifts = search.shifts ?? [1, 2, 3, 4];
   const fills = search.fills ?? ['nearest', 'reflect'];
   const merges = search.merges ?? ['mean', 'gmean', 'max', 'vote'];
@@ -178,11 +205,23 @@ export async function tunePolicy(classifier: Classifier, validation: ImageBatch,
       const weights = best.policy.weights?.filter((_, u) => u !== v);
       if (policyNeedsIdentity(best.policy) && !rest.some(isIdentity)) return;
       const s = score.score({ ...best.policy, views: rest, weights });
-      leaveOneOut.push({ view: formatView(view), accuracyDrop: best.accuracy - s.accuracy, nllIncrease: s.nll - best.nll });
+      leaveOneOut.push({
+        view: formatView(view),
+        accuracyDrop: best.accuracy - s.accuracy,
+        nllIncrease: s.nll - best.nll,
+      });
     });
   }
 
-  return { candidates, greedy, best, baseline, leaveOneOut, disagreement: disagreement(best.policy, views, truth, n, K), views };
+  return {
+    candidates,
+    greedy,
+    best,
+    baseline,
+    leaveOneOut,
+    disagreement: disagreement(best.policy, views, truth, n, K),
+    views,
+  };
 }
 
 function policyNeedsIdentity(policy: Policy): boolean {
@@ -194,10 +233,18 @@ function policyNeedsIdentity(policy: Policy): boolean {
  * top class differs from the merged label. An uncertainty score: the AUROC says
  * how well it ranks the merged prediction's errors above its hits.
  */
-export function disagreement(policy: Policy, views: Map<string, ViewPredictions>, truth: ArrayLike<number>, n: number, classes: number): TuneResult['disagreement'] {
+export function disagreement(
+  policy: Policy,
+  views: Map<string, ViewPredictions>,
+  truth: ArrayLike<number>,
+  n: number,
+  classes: number,
+): TuneResult['disagreement'] {
   const ungated = { ...policy, gate: undefined };
   const merged = mergeFromViews(ungated, views, n, classes);
-  const perView = policy.views.map((view) => softVote(views.get(viewKey(view, policy.fill))!.predictions, [1, n, classes]).labels);
+  const perView = policy.views.map(
+    (view) => softVote(views.get(viewKey(view, policy.fill))!.predictions, [1, n, classes]).labels,
+  );
   const score = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let differ = 0;
@@ -215,7 +262,9 @@ export function disagreement(policy: Policy, views: Map<string, ViewPredictions>
   return {
     mean: score.reduce((a, b) => a + b, 0) / Math.max(1, n),
     errorAuroc: auroc(score, wrong),
-    byLevel: [...levels.entries()].sort((a, b) => a[0] - b[0]).map(([level, e]) => ({ level, count: e.count, accuracy: e.hits / e.count })),
+    byLevel: [...levels.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([level, e]) => ({ level, count: e.count, accuracy: e.hits / e.count })),
   };
 }
 
@@ -224,7 +273,7 @@ export function auroc(score: ArrayLike<number>, positive: readonly boolean[]): n
   const order = Array.from({ length: positive.length }, (_, i) => i).sort((a, b) => score[a]! - score[b]!);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j < order.length && score[order[j]!] === score[order[i]!]) j++;
     const averageRank = (i + 1 + j) / 2;
@@ -246,8 +295,13 @@ export function auroc(score: ArrayLike<number>, positive: readonly boolean[]): n
  * (and the no-TTA baseline) once on the test set. The test labels are read only
  * after the choice is made; `onChosen` runs at that point (tests use it to prove it).
  */
-export async function tuneThenTest(classifier: Classifier, validation: ImageBatch & { labels: ArrayLike<number> }, test: ImageBatch & { labels: ArrayLike<number> },
-  search: TuneSearch = {}, options: EvaluateOptions & { onChosen?: (best: Candidate) => void } = {}): Promise<{ tune: TuneResult; test: Evaluation }> {
+export async function tuneThenTest(
+  classifier: Classifier,
+  validation: ImageBatch & { labels: ArrayLike<number> },
+  test: ImageBatch & { labels: ArrayLike<number> },
+  search: TuneSearch = {},
+  options: EvaluateOptions & { onChosen?: (best: Candidate) => void } = {},
+): Promise<{ tune: TuneResult; test: Evaluation }> {
   const tune = await tunePolicy(classifier, validation, validation.labels, search, options);
   options.onChosen?.(tune.best);
   const evaluation = await evaluatePolicies(classifier, test, test.labels, [tune.best.policy], options);

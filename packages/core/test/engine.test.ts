@@ -7,14 +7,23 @@ import { linearClassifier } from './helpers';
 
 function batch(count: number, seed = 3): ImageBatch {
   const random = seededRandom(seed);
-  return { images: Uint8Array.from({ length: count * 6 * 5 * 3 }, () => Math.floor(random() * 256)), count, height: 6, width: 5, channels: 3 };
+  return {
+    images: Uint8Array.from({ length: count * 6 * 5 * 3 }, () => Math.floor(random() * 256)),
+    count,
+    height: 6,
+    width: 5,
+    channels: 3,
+  };
 }
 
 const classifier = () => linearClassifier([6, 5, 3], 4, 11);
 
 async function directPredict(images: ImageBatch, policy: Policy): Promise<Float32Array> {
   const model = classifier();
-  const views = augmentReference(images.images, [images.count, 6, 5, 3], policy.views, { fill: policy.fill, scale: 1 / 255 });
+  const views = augmentReference(images.images, [images.count, 6, 5, 3], policy.views, {
+    fill: policy.fill,
+    scale: 1 / 255,
+  });
   return model.predict(views, policy.views.length * images.count);
 }
 
@@ -22,7 +31,10 @@ describe('predictWithTta', () => {
   test("policy 'none' equals a plain predict of the scaled images", async () => {
     const b = batch(23);
     const result = await predictWithTta(classifier(), b, makePolicy('none'), { chunkSize: 5 });
-    const plain = await classifier().predict(Float32Array.from(b.images, (v) => Math.fround(v * Math.fround(1 / 255))), 23);
+    const plain = await classifier().predict(
+      Float32Array.from(b.images, (v) => Math.fround(v * Math.fround(1 / 255))),
+      23,
+    );
     expect(Array.from(result.scores)).toEqual(Array.from(plain));
   });
 
@@ -47,7 +59,7 @@ describe('predictWithTta', () => {
     expect(model.calls).toEqual([8, 8, 4]);
   });
 
-  test('keras-random merges identity and flip with each image\'s seeded flip count', async () => {
+  test("keras-random merges identity and flip with each image's seeded flip count", async () => {
     const b = batch(30);
     const policy = makePolicy('keras-random', { views: 7, seed: 5 });
     const result = await predictWithTta(classifier(), b, policy, { chunkSize: 8 });
@@ -79,8 +91,12 @@ describe('predictWithTta', () => {
 
   test('rejects images that do not fit the model', async () => {
     const b = { ...batch(2), height: 7 };
-    await expect(predictWithTta(classifier(), b, makePolicy('none'))).rejects.toThrow(/Expected images of 6x5x3 \(the model's input\) for images/);
-    await expect(predictWithTta(classifier(), batch(2), makePolicy('none'), { chunkSize: 0 })).rejects.toThrow(/chunkSize/);
+    await expect(predictWithTta(classifier(), b, makePolicy('none'))).rejects.toThrow(
+      /Expected images of 6x5x3 \(the model's input\) for images/,
+    );
+    await expect(predictWithTta(classifier(), batch(2), makePolicy('none'), { chunkSize: 0 })).rejects.toThrow(
+      /chunkSize/,
+    );
   });
 });
 
@@ -88,7 +104,12 @@ describe('evaluatePolicies (shared per-view predictions)', () => {
   test('equals evaluating each policy directly, and predicts each distinct view once', async () => {
     const b = batch(40, 9);
     const truth = Uint8Array.from({ length: 40 }, (_, i) => i % 4);
-    const policies = [makePolicy('flip'), makePolicy('flip-shift', { shift: 2 }), makePolicy('keras-random', { seed: 2 }), resolvePolicy('id,flip+dx=1')];
+    const policies = [
+      makePolicy('flip'),
+      makePolicy('flip-shift', { shift: 2 }),
+      makePolicy('keras-random', { seed: 2 }),
+      resolvePolicy('id,flip+dx=1'),
+    ];
     const model = classifier();
     const evaluation = await evaluatePolicies(model, b, truth, policies, { chunkSize: 16 });
     // id, flip, 8 shifted views, flip+dx=1: 11 distinct views, each predicted over 40 images once.

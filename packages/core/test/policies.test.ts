@@ -1,7 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatViews, loadPolicyFile, makePolicy, nominalViews, forwardPasses, parseViewSpec, policyFromJson, policyToJson, resolvePolicy } from '../src/policies';
+import {
+  formatViews,
+  loadPolicyFile,
+  makePolicy,
+  nominalViews,
+  forwardPasses,
+  parseViewSpec,
+  policyFromJson,
+  policyToJson,
+  resolvePolicy,
+} from '../src/policies';
 
 describe('policies', () => {
   test('named policies', () => {
@@ -29,15 +39,25 @@ describe('policies', () => {
   });
 
   test('unknown names and modes list the valid ones', () => {
-    expect(() => makePolicy('zoom')).toThrow(/one of none, flip, flip-shift, keras-random .* for policy but received 'zoom'/);
-    expect(() => makePolicy('flip', { merge: 'median' as never })).toThrow(/one of mean, sum, gmean, max, vote for merge but received 'median'/);
-    expect(() => makePolicy('flip', { fill: 'mirror' as never })).toThrow(/one of constant, nearest, reflect, wrap for fill/);
+    expect(() => makePolicy('zoom')).toThrow(
+      /one of none, flip, flip-shift, keras-random .* for policy but received 'zoom'/,
+    );
+    expect(() => makePolicy('flip', { merge: 'median' as never })).toThrow(
+      /one of mean, sum, gmean, max, vote for merge but received 'median'/,
+    );
+    expect(() => makePolicy('flip', { fill: 'mirror' as never })).toThrow(
+      /one of constant, nearest, reflect, wrap for fill/,
+    );
     expect(() => makePolicy('keras-random', { views: 0 })).toThrow(/between 1 and 1024 for views/);
   });
 
   test('policy file round trip', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tta-policy-'));
-    for (const policy of [makePolicy('flip-shift', { fill: 'reflect', merge: 'gmean' }), makePolicy('keras-random', { seed: 3 }), { ...makePolicy('flip'), weights: [2, 1] }]) {
+    for (const policy of [
+      makePolicy('flip-shift', { fill: 'reflect', merge: 'gmean' }),
+      makePolicy('keras-random', { seed: 3 }),
+      { ...makePolicy('flip'), weights: [2, 1] },
+    ]) {
       const file = path.join(dir, `${policy.name}.json`);
       writeFileSync(file, JSON.stringify(policyToJson(policy)));
       expect(loadPolicyFile(file)).toEqual(policy);
@@ -46,6 +66,8 @@ describe('policies', () => {
     expect(() => loadPolicyFile(path.join(dir, 'bad.json'))).toThrow(/is not valid JSON/);
     expect(() => loadPolicyFile(path.join(dir, 'missing.json'))).toThrow(/Cannot read the policy file/);
     expect(() => policyFromJson({ views: [] })).toThrow(/policy.views/);
-    expect(() => policyFromJson({ views: 'id,flip', weights: [1] })).toThrow(/2 non-negative numbers for policy.weights/);
+    expect(() => policyFromJson({ views: 'id,flip', weights: [1] })).toThrow(
+      /2 non-negative numbers for policy.weights/,
+    );
   });
 });

@@ -47,7 +47,7 @@ describe('bootstrapLiftInterval', () => {
       return [base, tta] as const;
     };
     const [b1, t1] = make(300);
-    const lift = (mean([...t1]) - mean([...b1]));
+    const lift = mean([...t1]) - mean([...b1]);
     const [lo, hi] = bootstrapLiftInterval(b1, t1, { seed: 4, resamples: 500 });
     expect(lo).toBeLessThanOrEqual(lift);
     expect(hi).toBeGreaterThanOrEqual(lift);
@@ -56,7 +56,7 @@ describe('bootstrapLiftInterval', () => {
     const [lo2, hi2] = bootstrapLiftInterval(b2, t2, { seed: 4, resamples: 500 });
     expect(hi2 - lo2).toBeLessThan(hi - lo);
     // The normal approximation: sd of the mean difference ~ sqrt(p(1-p)/n) for p = 1/15 here.
-    const sd = Math.sqrt(lift * (1 - lift) / 3000);
+    const sd = Math.sqrt((lift * (1 - lift)) / 3000);
     expect(hi2 - lo2).toBeGreaterThan(2 * 1.96 * sd * 0.8);
     expect(hi2 - lo2).toBeLessThan(2 * 1.96 * sd * 1.2);
   });

@@ -13,7 +13,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCifar10Dir, loadCifar10 } from '../dist/index.js';
 
-const FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+const FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+  'test_batch.bin',
+];
 const RUNS = Number(process.env.TTA_BENCH_RUNS ?? 5);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -91,12 +98,18 @@ for (let run = 0; run < RUNS; run++) {
   for (const [name, fn] of Object.entries(cases)) times[name].push(await time(fn));
 }
 
-console.log(`@tta/data load bench: all 60,000 CIFAR-10 images from ${data.official ? 'the official files' : 'a synthetic set of the same size'} in ${data.dir}`);
+console.log(
+  `@tta/data load bench: all 60,000 CIFAR-10 images from ${data.official ? 'the official files' : 'a synthetic set of the same size'} in ${data.dir}`,
+);
 console.log(`${RUNS} runs each, node ${process.version}, ${os.cpus().length} CPUs\n`);
 const base = median(times['fs.readFile (baseline)']);
 const naive = median(times['naive JS per-pixel (baseline)']);
 for (const [name, values] of Object.entries(times)) {
   const m = median(values);
-  console.log(`${name.padEnd(32)} median ${m.toFixed(0).padStart(5)} ms  min ${Math.min(...values).toFixed(0).padStart(5)} ms  x${(m / base).toFixed(2)} of readFile  ${(naive / m).toFixed(2)}x faster than naive`);
+  console.log(
+    `${name.padEnd(32)} median ${m.toFixed(0).padStart(5)} ms  min ${Math.min(...values)
+      .toFixed(0)
+      .padStart(5)} ms  x${(m / base).toFixed(2)} of readFile  ${(naive / m).toFixed(2)}x faster than naive`,
+  );
 }
 if (data.temporary) fs.rmSync(data.temporary, { recursive: true, force: true });

@@ -15,7 +15,12 @@ import type { CifarSpec } from './spec';
  * returns that folder; the dataset files are in `<folder>/<spec.directoryName>`.
  * The caller renames it into place once the files check out.
  */
-export async function extractToTemporary(archive: string, destination: string, spec: CifarSpec, onBytes?: (done: number, total: number) => void): Promise<string> {
+export async function extractToTemporary(
+  archive: string,
+  destination: string,
+  spec: CifarSpec,
+  onBytes?: (done: number, total: number) => void,
+): Promise<string> {
   const total = (await fs.promises.stat(archive)).size;
   await fs.promises.mkdir(path.dirname(destination), { recursive: true });
   const temporary = temporaryPath(destination);
@@ -55,10 +60,14 @@ export async function extractToTemporary(archive: string, destination: string, s
   } catch (error) {
     await fs.promises.rm(temporary, { recursive: true, force: true });
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DataError('TTA_DATA_CORRUPT_ARCHIVE', `${archive} is not a readable ${spec.title} archive (.tar.gz): ${reason}. Delete it and download ${spec.archiveName} again.`, {
-      file: archive,
-      cause: error,
-    });
+    throw new DataError(
+      'TTA_DATA_CORRUPT_ARCHIVE',
+      `${archive} is not a readable ${spec.title} archive (.tar.gz): ${reason}. Delete it and download ${spec.archiveName} again.`,
+      {
+        file: archive,
+        cause: error,
+      },
+    );
   }
   const entries = contents.size;
   try {
@@ -69,7 +78,11 @@ export async function extractToTemporary(archive: string, destination: string, s
   }
   if (entries === 0) {
     await fs.promises.rm(temporary, { recursive: true, force: true });
-    throw new DataError('TTA_DATA_CORRUPT_ARCHIVE', `${archive} holds no ${prefix} folder, so it is not the official ${spec.archiveName}`, { file: archive });
+    throw new DataError(
+      'TTA_DATA_CORRUPT_ARCHIVE',
+      `${archive} holds no ${prefix} folder, so it is not the official ${spec.archiveName}`,
+      { file: archive },
+    );
   }
   return temporary;
 }

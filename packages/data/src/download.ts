@@ -74,7 +74,9 @@ function get(url: string, timeoutMs: number, redirects = 0): Promise<http.Incomi
     });
     request.setTimeout(timeoutMs, () => request.destroy(new Error(`no response for ${timeoutMs} ms`)));
     // A host name that does not resolve means offline or a typo; retrying only delays the answer.
-    request.on('error', (error: NodeJS.ErrnoException) => reject(new AttemptError(error.message, error.code !== 'ENOTFOUND')));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      reject(new AttemptError(error.message, error.code !== 'ENOTFOUND')),
+    );
   });
 }
 
@@ -83,7 +85,12 @@ async function attempt(options: DownloadOptions, temporary: string, timeoutMs: n
   const lengthHeader = response.headers['content-length'];
   const total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   const hash = createHash('md5');
-  const bar = new ProgressBar({ label: options.label ?? `download ${path.basename(options.destination)}`, unit: 'B', mode: options.progress ?? 'auto', ...(total !== undefined ? { total } : {}) });
+  const bar = new ProgressBar({
+    label: options.label ?? `download ${path.basename(options.destination)}`,
+    unit: 'B',
+    mode: options.progress ?? 'auto',
+    ...(total !== undefined ? { total } : {}),
+  });
   let done = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -99,7 +106,10 @@ async function attempt(options: DownloadOptions, temporary: string, timeoutMs: n
   } catch (error) {
     bar.finish({ failed: 'yes' });
     const reason = error instanceof Error ? error.message : String(error);
-    throw new AttemptError(`transfer cut off after ${done}${total !== undefined ? ` of ${total}` : ''} bytes (${reason})`, true);
+    throw new AttemptError(
+      `transfer cut off after ${done}${total !== undefined ? ` of ${total}` : ''} bytes (${reason})`,
+      true,
+    );
   }
   bar.finish();
   if (total !== undefined && done !== total) {
@@ -107,7 +117,8 @@ async function attempt(options: DownloadOptions, temporary: string, timeoutMs: n
   }
   if (options.md5 !== undefined) {
     const actual = hash.digest('hex');
-    if (actual !== options.md5) throw new AttemptError(`wrong MD5: expected ${options.md5}, actual ${actual} (${done} bytes)`, true);
+    if (actual !== options.md5)
+      throw new AttemptError(`wrong MD5: expected ${options.md5}, actual ${actual} (${done} bytes)`, true);
   }
 }
 
@@ -134,5 +145,7 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
       if (!retryable) break;
     }
   }
-  throw new DataError('TTA_DATA_DOWNLOAD_FAILED', `Downloading ${options.url} failed (${failures.join('; ')})`, { file: options.url });
+  throw new DataError('TTA_DATA_DOWNLOAD_FAILED', `Downloading ${options.url} failed (${failures.join('; ')})`, {
+    file: options.url,
+  });
 }

@@ -56,7 +56,8 @@ export function hashFilesInWorker(files: readonly string[], algorithm = 'md5'): 
     });
     worker.on('error', reject);
     worker.on('exit', () => {
-      if (results.length < files.length) reject(new Error(`The ${algorithm.toUpperCase()} worker stopped before hashing every file`));
+      if (results.length < files.length)
+        reject(new Error(`The ${algorithm.toUpperCase()} worker stopped before hashing every file`));
     });
   });
   // A load that fails for another reason never awaits this; do not let that become an unhandled rejection.

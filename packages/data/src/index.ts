@@ -1,6 +1,14 @@
 export type { Dataset, LoadOptions, LoadProgress, Split } from './types';
 export type { Cifar100LoadOptions } from './load';
-export { loadCifar10, loadCifar100, findCifar10, findCifar100, findCifar10Dir, describeSearch, datasetUrl } from './load';
+export {
+  loadCifar10,
+  loadCifar100,
+  findCifar10,
+  findCifar100,
+  findCifar10Dir,
+  describeSearch,
+  datasetUrl,
+} from './load';
 export { defaultCacheDir, datasetsCacheDir, type DataLocation, type LookedAt, type SearchResult } from './locations';
 export { DataError, isDataError, type DataErrorCode } from './errors';
 export { downloadFile, type DownloadOptions } from './download';
@@ -14,5 +22,14 @@ export {
   CIFAR100_SPEC,
   type CifarSpec,
 } from './spec';
-export { toFloat32, oneHot, trainValidationSplit, subset, gather, classCounts, stratifiedQuotas, splitChecksum } from './transforms';
+export {
+  toFloat32,
+  oneHot,
+  trainValidationSplit,
+  subset,
+  gather,
+  classCounts,
+  stratifiedQuotas,
+  splitChecksum,
+} from './transforms';
 export { IMAGE_BYTES } from './interleave';

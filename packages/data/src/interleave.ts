@@ -94,25 +94,74 @@ function moduleBytes(): Uint8Array {
   const [src, dst, count, stride, scratch, dstEnd, offset, red, green, blue] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const store = (k: number) => {
     const lanes = interleaveLanes(k);
-    return [...op.get(dst), ...op.get(red), ...op.get(green), ...op.shuffle(lanes.redGreen), ...op.get(blue), ...op.shuffle(lanes.blue), ...op.v128Store(16 * k)];
+    return [
+      ...op.get(dst),
+      ...op.get(red),
+      ...op.get(green),
+      ...op.shuffle(lanes.redGreen),
+      ...op.get(blue),
+      ...op.shuffle(lanes.blue),
+      ...op.v128Store(16 * k),
+    ];
   };
   const body = [
-    ...op.get(dst), ...op.get(count), ...op.const(IMAGE_BYTES), ...op.mul, ...op.add, ...op.set(dstEnd),
+    ...op.get(dst),
+    ...op.get(count),
+    ...op.const(IMAGE_BYTES),
+    ...op.mul,
+    ...op.add,
+    ...op.set(dstEnd),
     ...op.block,
-    ...op.get(dst), ...op.get(dstEnd), ...op.geU, ...op.brIf(0),
+    ...op.get(dst),
+    ...op.get(dstEnd),
+    ...op.geU,
+    ...op.brIf(0),
     ...op.loop, // one record per iteration
-    ...op.get(scratch), ...op.get(src), ...op.const(IMAGE_BYTES), ...op.memoryCopy,
-    ...op.const(0), ...op.set(offset),
+    ...op.get(scratch),
+    ...op.get(src),
+    ...op.const(IMAGE_BYTES),
+    ...op.memoryCopy,
+    ...op.const(0),
+    ...op.set(offset),
     ...op.loop, // 16 pixels per iteration
-    ...op.get(scratch), ...op.get(offset), ...op.add, ...op.v128Load(0), ...op.set(red),
-    ...op.get(scratch), ...op.get(offset), ...op.add, ...op.v128Load(PIXELS), ...op.set(green),
-    ...op.get(scratch), ...op.get(offset), ...op.add, ...op.v128Load(2 * PIXELS), ...op.set(blue),
-    ...store(0), ...store(1), ...store(2),
-    ...op.get(dst), ...op.const(48), ...op.add, ...op.set(dst),
-    ...op.get(offset), ...op.const(16), ...op.add, ...op.tee(offset), ...op.const(PIXELS), ...op.ltU, ...op.brIf(0),
+    ...op.get(scratch),
+    ...op.get(offset),
+    ...op.add,
+    ...op.v128Load(0),
+    ...op.set(red),
+    ...op.get(scratch),
+    ...op.get(offset),
+    ...op.add,
+    ...op.v128Load(PIXELS),
+    ...op.set(green),
+    ...op.get(scratch),
+    ...op.get(offset),
+    ...op.add,
+    ...op.v128Load(2 * PIXELS),
+    ...op.set(blue),
+    ...store(0),
+    ...store(1),
+    ...store(2),
+    ...op.get(dst),
+    ...op.const(48),
+    ...op.add,
+    ...op.set(dst),
+    ...op.get(offset),
+    ...op.const(16),
+    ...op.add,
+    ...op.tee(offset),
+    ...op.const(PIXELS),
+    ...op.ltU,
+    ...op.brIf(0),
     ...op.end,
-    ...op.get(src), ...op.get(stride), ...op.add, ...op.set(src),
-    ...op.get(dst), ...op.get(dstEnd), ...op.ltU, ...op.brIf(0),
+    ...op.get(src),
+    ...op.get(stride),
+    ...op.add,
+    ...op.set(src),
+    ...op.get(dst),
+    ...op.get(dstEnd),
+    ...op.ltU,
+    ...op.brIf(0),
     ...op.end,
     ...op.end,
     ...op.end,
@@ -121,7 +170,14 @@ function moduleBytes(): Uint8Array {
   const locals = [...uleb(2), ...uleb(2), I32, ...uleb(3), V128];
   const code = [...locals, ...body];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), 0x00]])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
     ...section(3, vector([[0x00]])),
@@ -164,10 +220,17 @@ export function createInterleaveMemory(imageCount: number, slack: number): Inter
   const scratch = imageCount * IMAGE_BYTES + slack;
   const needed = scratch + IMAGE_BYTES;
   const pages = Math.max(1, Math.ceil(needed / 65536));
-  if (pages > 65536) throw new RangeError(`Cannot hold ${imageCount} images in one buffer (${needed} bytes is over 4 GiB)`);
+  if (pages > 65536)
+    throw new RangeError(`Cannot hold ${imageCount} images in one buffer (${needed} bytes is over 4 GiB)`);
   const memory = new wasm.Memory({ initial: pages, maximum: pages });
   const instance = new wasm.Instance(compiled, { env: { memory } });
-  const run = instance.exports.interleave as (src: number, dst: number, count: number, stride: number, scratch: number) => void;
+  const run = instance.exports.interleave as (
+    src: number,
+    dst: number,
+    count: number,
+    stride: number,
+    scratch: number,
+  ) => void;
   return {
     bytes: new Uint8Array(memory.buffer),
     memory,

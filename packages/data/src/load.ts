@@ -36,7 +36,8 @@ const OPTION_TYPES: Record<string, string> = {
 
 function checkOptions(options: unknown): Cifar100LoadOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidParameterError('options', 'an object', options);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalidParameterError('options', 'an object', options);
   const record = options as Record<string, unknown>;
   for (const [key, type] of Object.entries(OPTION_TYPES)) {
     const value = record[key];
@@ -44,7 +45,8 @@ function checkOptions(options: unknown): Cifar100LoadOptions {
   }
   for (const key of ['retries', 'retryDelayMs', 'timeoutMs'] as const) {
     const value = record[key];
-    if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0)) throw invalidParameterError(`options.${key}`, 'an integer >= 0', value);
+    if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0))
+      throw invalidParameterError(`options.${key}`, 'an integer >= 0', value);
   }
   if (record.progress !== undefined && !['auto', 'tty', 'plain', 'quiet'].includes(record.progress as string)) {
     throw invalidParameterError('options.progress', "'auto', 'tty', 'plain' or 'quiet'", record.progress);
@@ -69,7 +71,13 @@ function describeLooked(looked: readonly LookedAt[]): string {
   return looked.map((l) => `  - ${l.path} (${l.origin})${l.reason ? `: ${l.reason}` : ''}`).join('\n');
 }
 
-function notFoundError(spec: CifarSpec, looked: readonly LookedAt[], url: string, why: string, cause?: unknown): DataError {
+function notFoundError(
+  spec: CifarSpec,
+  looked: readonly LookedAt[],
+  url: string,
+  why: string,
+  cause?: unknown,
+): DataError {
   const message = [
     `${spec.title} was not found. Looked in:`,
     describeLooked(looked),
@@ -79,14 +87,22 @@ function notFoundError(spec: CifarSpec, looked: readonly LookedAt[], url: string
   return new DataError('TTA_DATA_NOT_FOUND', message, { file: url, cause });
 }
 
-async function readDirectory(dir: string, spec: CifarSpec, options: LoadOptions, labelKind: LabelSpec['kind'], source: string): Promise<Dataset> {
+async function readDirectory(
+  dir: string,
+  spec: CifarSpec,
+  options: LoadOptions,
+  labelKind: LabelSpec['kind'],
+  source: string,
+): Promise<Dataset> {
   const verify = options.verify ?? true;
   const trainRecords = spec.train.reduce((a, f) => a + f.records, 0);
   const totalRecords = trainRecords + spec.test.reduce((a, f) => a + f.records, 0);
   const report = (done: number) => options.onProgress?.({ phase: 'read', done, total: totalRecords });
   report(0);
   // Missing files are reported by the reader with the layout; only hash what is there.
-  const md5Files = verify ? filesWithMd5(dir, [...spec.train, ...spec.test]).filter(({ file }) => fs.existsSync(file)) : [];
+  const md5Files = verify
+    ? filesWithMd5(dir, [...spec.train, ...spec.test]).filter(({ file }) => fs.existsSync(file))
+    : [];
   const hashes = hashFilesInWorker(md5Files.map(({ file }) => file));
   let trainRaw: RawSplit;
   let testRaw: RawSplit;
@@ -98,7 +114,12 @@ async function readDirectory(dir: string, spec: CifarSpec, options: LoadOptions,
     throw error;
   }
   checkMd5s(md5Files, await hashes.digests);
-  const fallback = spec.name === 'cifar10' ? CIFAR10_CLASS_NAMES : labelKind === 'coarse' ? CIFAR100_COARSE_CLASS_NAMES : CIFAR100_FINE_CLASS_NAMES;
+  const fallback =
+    spec.name === 'cifar10'
+      ? CIFAR10_CLASS_NAMES
+      : labelKind === 'coarse'
+        ? CIFAR100_COARSE_CLASS_NAMES
+        : CIFAR100_FINE_CLASS_NAMES;
   const classNames = await readClassNames(dir, spec, labelKind, fallback, verify);
   return {
     train: makeSplit(trainRaw, spec, labelKind),
@@ -110,9 +131,16 @@ async function readDirectory(dir: string, spec: CifarSpec, options: LoadOptions,
 }
 
 /** Extracts an archive into the cache, reads it from there, and only then moves it into place. */
-async function loadFromArchive(archive: string, spec: CifarSpec, options: LoadOptions, labelKind: LabelSpec['kind']): Promise<Dataset> {
+async function loadFromArchive(
+  archive: string,
+  spec: CifarSpec,
+  options: LoadOptions,
+  labelKind: LabelSpec['kind'],
+): Promise<Dataset> {
   const target = path.join(datasetsCacheDir(options.cacheDir), spec.directoryName);
-  const temporary = await extractToTemporary(archive, target, spec, (done, total) => options.onProgress?.({ phase: 'extract', done, total }));
+  const temporary = await extractToTemporary(archive, target, spec, (done, total) =>
+    options.onProgress?.({ phase: 'extract', done, total }),
+  );
   try {
     const dataset = await readDirectory(path.join(temporary, spec.directoryName), spec, options, labelKind, target);
     await moveIntoPlace(path.join(temporary, spec.directoryName), target);
@@ -124,7 +152,10 @@ async function loadFromArchive(archive: string, spec: CifarSpec, options: LoadOp
 
 async function loadDataset(spec: CifarSpec, rawOptions: unknown, labelKind: LabelSpec['kind']): Promise<Dataset> {
   const options = checkOptions(rawOptions);
-  const search = searchDataset(spec, { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) });
+  const search = searchDataset(spec, {
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+  });
   const found = search.found;
   if (found?.kind === 'directory') return readDirectory(found.path, spec, options, labelKind, found.path);
   if (found?.kind === 'archive') {
@@ -136,7 +167,12 @@ async function loadDataset(spec: CifarSpec, rawOptions: unknown, labelKind: Labe
 
   const url = datasetUrl(spec, options);
   if (!downloadAllowed(options)) {
-    throw notFoundError(spec, search.looked, url, `Downloading was turned off (${options.download === false ? 'download: false' : 'TTA_OFFLINE is set'}).`);
+    throw notFoundError(
+      spec,
+      search.looked,
+      url,
+      `Downloading was turned off (${options.download === false ? 'download: false' : 'TTA_OFFLINE is set'}).`,
+    );
   }
   const archive = path.join(datasetsCacheDir(options.cacheDir), spec.archiveName);
   try {
@@ -150,10 +186,17 @@ async function loadDataset(spec: CifarSpec, rawOptions: unknown, labelKind: Labe
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       label: `download ${spec.title}`,
       progress: options.progress ?? 'auto',
-      onBytes: (done, total) => options.onProgress?.({ phase: 'download', done, ...(total !== undefined ? { total } : {}) }),
+      onBytes: (done, total) =>
+        options.onProgress?.({ phase: 'download', done, ...(total !== undefined ? { total } : {}) }),
     });
   } catch (error) {
-    throw notFoundError(spec, search.looked, url, `Downloading it failed: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw notFoundError(
+      spec,
+      search.looked,
+      url,
+      `Downloading it failed: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
   }
   try {
     return await loadFromArchive(archive, spec, options, labelKind);
@@ -168,7 +211,10 @@ export function loadCifar10(options?: LoadOptions): Promise<Dataset> {
   return loadDataset(CIFAR10_SPEC, options, 'label');
 }
 
-/** CIFAR-100; `labels` holds the fine (100, default) or coarse (20) labels, and both are kept as fineLabels/coarseLabels. */
+/**
+ * CIFAR-100; `labels` holds the fine (100, default) or coarse (20) labels, and both are kept as
+ * fineLabels/coarseLabels.
+ */
 export function loadCifar100(options?: Cifar100LoadOptions): Promise<Dataset> {
   const labelMode = options && typeof options === 'object' ? options.labelMode : undefined;
   return loadDataset(CIFAR100_SPEC, options, labelMode === 'coarse' ? 'coarse' : 'fine');
@@ -177,7 +223,10 @@ export function loadCifar100(options?: Cifar100LoadOptions): Promise<Dataset> {
 type FindOptions = Pick<LoadOptions, 'dir' | 'cacheDir'>;
 
 function searchOptions(options: FindOptions = {}) {
-  return { ...(options.dir !== undefined ? { dir: options.dir } : {}), ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) };
+  return {
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+  };
 }
 
 /** Where CIFAR-10 would be loaded from, and every place looked at. */

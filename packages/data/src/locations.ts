@@ -9,7 +9,8 @@ import type { CifarSpec } from './spec';
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TTA_CACHE_DIR) return path.resolve(env.TTA_CACHE_DIR);
   const home = os.homedir();
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'tta', 'cache');
+  if (process.platform === 'win32')
+    return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'tta', 'cache');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'tta');
   return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'tta');
 }
@@ -64,7 +65,11 @@ function isArchiveName(file: string): boolean {
 }
 
 /** What a single place holds: the binary folder itself, the folder inside it, or the archive inside it. */
-export function inspectLocation(place: string, origin: LocationOrigin, spec: CifarSpec): { found?: DataLocation; reason?: string } {
+export function inspectLocation(
+  place: string,
+  origin: LocationOrigin,
+  spec: CifarSpec,
+): { found?: DataLocation; reason?: string } {
   const stats = statOrUndefined(place);
   if (!stats) return { reason: 'does not exist' };
   if (stats.isFile()) {

@@ -24,11 +24,20 @@ export interface ReadOptions {
 async function statFile(file: string, spec: CifarSpec): Promise<fs.Stats> {
   try {
     const stats = await fs.promises.stat(file);
-    if (!stats.isFile()) throw new DataError('TTA_DATA_MISSING_FILE', `${file} is not a file; ${spec.title} needs it (official layout: ${describeLayout(spec)})`, { file });
+    if (!stats.isFile())
+      throw new DataError(
+        'TTA_DATA_MISSING_FILE',
+        `${file} is not a file; ${spec.title} needs it (official layout: ${describeLayout(spec)})`,
+        { file },
+      );
     return stats;
   } catch (error) {
     if (error instanceof DataError) throw error;
-    throw new DataError('TTA_DATA_MISSING_FILE', `Missing file ${file}: ${spec.title} needs ${describeLayout(spec)} in ${path.dirname(file)}`, { file, cause: error });
+    throw new DataError(
+      'TTA_DATA_MISSING_FILE',
+      `Missing file ${file}: ${spec.title} needs ${describeLayout(spec)} in ${path.dirname(file)}`,
+      { file, cause: error },
+    );
   }
 }
 
@@ -43,7 +52,11 @@ async function readInto(file: string, target: Uint8Array): Promise<void> {
     while (filled < target.length) {
       const { bytesRead } = await handle.read(target, filled, target.length - filled, filled);
       if (bytesRead === 0) {
-        throw new DataError('TTA_DATA_INVALID', `${file} ended after ${filled} of ${target.length} bytes while being read (was it changed meanwhile?)`, { file });
+        throw new DataError(
+          'TTA_DATA_INVALID',
+          `${file} ended after ${filled} of ${target.length} bytes while being read (was it changed meanwhile?)`,
+          { file },
+        );
       }
       filled += bytesRead;
     }
@@ -52,7 +65,17 @@ async function readInto(file: string, target: Uint8Array): Promise<void> {
   }
 }
 
-function checkLabels(file: string, spec: CifarSpec, bytes: Uint8Array, offset: number, count: number, label: LabelSpec, byteIndex: number, out: Uint8Array, outOffset: number): void {
+function checkLabels(
+  file: string,
+  spec: CifarSpec,
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  label: LabelSpec,
+  byteIndex: number,
+  out: Uint8Array,
+  outOffset: number,
+): void {
   const stride = spec.recordBytes;
   let position = offset + byteIndex;
   for (let r = 0; r < count; r++, position += stride) {
@@ -70,13 +93,21 @@ function checkLabels(file: string, spec: CifarSpec, bytes: Uint8Array, offset: n
 }
 
 /** Reads the files of one split, in order, into one NHWC buffer. */
-export async function readSplitFiles(dir: string, files: readonly BinaryFileSpec[], spec: CifarSpec, options: ReadOptions): Promise<RawSplit> {
+export async function readSplitFiles(
+  dir: string,
+  files: readonly BinaryFileSpec[],
+  spec: CifarSpec,
+  options: ReadOptions,
+): Promise<RawSplit> {
   const paths = files.map((f) => path.join(dir, f.name));
   const stats = await Promise.all(paths.map((file) => statFile(file, spec)));
   const counts = stats.map((s, i) => {
     const file = paths[i] as string;
     const size = s.size;
-    if (size === 0) throw new DataError('TTA_DATA_INVALID', `${file} is empty; it should hold records of ${spec.recordBytes} bytes`, { file });
+    if (size === 0)
+      throw new DataError('TTA_DATA_INVALID', `${file} is empty; it should hold records of ${spec.recordBytes} bytes`, {
+        file,
+      });
     const whole = Math.floor(size / spec.recordBytes);
     const extra = size - whole * spec.recordBytes;
     if (extra !== 0) {
@@ -88,7 +119,11 @@ export async function readSplitFiles(dir: string, files: readonly BinaryFileSpec
     }
     const expected = (files[i] as BinaryFileSpec).records;
     if (options.verify && whole !== expected) {
-      throw new DataError('TTA_DATA_INVALID', `${file} holds ${whole} records but the official file holds ${expected} (pass verify: false for custom data)`, { file });
+      throw new DataError(
+        'TTA_DATA_INVALID',
+        `${file} holds ${whole} records but the official file holds ${expected} (pass verify: false for custom data)`,
+        { file },
+      );
     }
     return whole;
   });
@@ -114,7 +149,9 @@ export async function readSplitFiles(dir: string, files: readonly BinaryFileSpec
     const bytes = memory.bytes;
     const raw = bytes.subarray(offset, offset + size);
     await readInto(file, raw);
-    spec.labels.forEach((label, byteIndex) => checkLabels(file, spec, bytes, offset, count, label, byteIndex, labels[byteIndex] as Uint8Array, start));
+    spec.labels.forEach((label, byteIndex) =>
+      checkLabels(file, spec, bytes, offset, count, label, byteIndex, labels[byteIndex] as Uint8Array, start),
+    );
     memory.interleave(offset + spec.labels.length, offset, count, spec.recordBytes);
     start += count;
     options.onRecords?.(start);
@@ -138,7 +175,13 @@ export function makeSplit(raw: RawSplit, spec: CifarSpec, labelKind: LabelSpec['
 }
 
 /** Class names from the dataset's names file when it is there, else the published list. */
-export async function readClassNames(dir: string, spec: CifarSpec, kind: LabelSpec['kind'], fallback: readonly string[], verify: boolean): Promise<string[]> {
+export async function readClassNames(
+  dir: string,
+  spec: CifarSpec,
+  kind: LabelSpec['kind'],
+  fallback: readonly string[],
+  verify: boolean,
+): Promise<string[]> {
   const fileName = spec.classNameFiles[kind];
   if (fileName === undefined) return [...fallback];
   const file = path.join(dir, fileName);
@@ -148,13 +191,24 @@ export async function readClassNames(dir: string, spec: CifarSpec, kind: LabelSp
   } catch {
     return [...fallback];
   }
-  const names = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const names = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const classes = spec.labels.find((l) => l.kind === kind)?.classes ?? fallback.length;
   if (names.length !== classes) {
-    throw new DataError('TTA_DATA_INVALID', `${file} lists ${names.length} class names but ${spec.title} has ${classes} classes`, { file });
+    throw new DataError(
+      'TTA_DATA_INVALID',
+      `${file} lists ${names.length} class names but ${spec.title} has ${classes} classes`,
+      { file },
+    );
   }
   if (verify && names.some((n, i) => n !== fallback[i])) {
-    throw new DataError('TTA_DATA_INVALID', `${file} does not list the official ${spec.title} class names (expected ${fallback.join(', ')}; pass verify: false for custom data)`, { file });
+    throw new DataError(
+      'TTA_DATA_INVALID',
+      `${file} does not list the official ${spec.title} class names (expected ${fallback.join(', ')}; pass verify: false for custom data)`,
+      { file },
+    );
   }
   return names;
 }
@@ -167,7 +221,11 @@ export function filesWithMd5(dir: string, files: readonly BinaryFileSpec[]): { f
 export function checkMd5s(expected: readonly { file: string; md5: string }[], actual: readonly string[]): void {
   expected.forEach(({ file, md5 }, i) => {
     if (actual[i] !== md5) {
-      throw new DataError('TTA_DATA_INVALID', `${file} has the wrong MD5: expected ${md5}, actual ${actual[i]} (the file is damaged or not the official one; pass verify: false for custom data)`, { file });
+      throw new DataError(
+        'TTA_DATA_INVALID',
+        `${file} has the wrong MD5: expected ${md5}, actual ${actual[i]} (the file is damaged or not the official one; pass verify: false for custom data)`,
+        { file },
+      );
     }
   });
 }

@@ -7,20 +7,39 @@ import type { Split } from './types';
 
 function checkSplit(name: string, split: unknown): Split {
   const s = split as Split;
-  if (typeof split !== 'object' || split === null || !(s.images instanceof Uint8Array) || !(s.labels instanceof Uint8Array)) {
+  if (
+    typeof split !== 'object' ||
+    split === null ||
+    !(s.images instanceof Uint8Array) ||
+    !(s.labels instanceof Uint8Array)
+  ) {
     throw invalidParameterError(name, 'a Split ({ images: Uint8Array, labels: Uint8Array, count, ... })', split);
   }
-  if (!Number.isSafeInteger(s.count) || s.count < 0 || s.images.length !== s.count * IMAGE_BYTES || s.labels.length !== s.count) {
-    throw outOfRangeError(name, `a Split whose images hold count * ${IMAGE_BYTES} bytes and labels count entries`, described(`count ${s.count}, ${s.images.length} image bytes, ${s.labels.length} labels`));
+  if (
+    !Number.isSafeInteger(s.count) ||
+    s.count < 0 ||
+    s.images.length !== s.count * IMAGE_BYTES ||
+    s.labels.length !== s.count
+  ) {
+    throw outOfRangeError(
+      name,
+      `a Split whose images hold count * ${IMAGE_BYTES} bytes and labels count entries`,
+      described(`count ${s.count}, ${s.images.length} image bytes, ${s.labels.length} labels`),
+    );
   }
   return s;
 }
 
-function checkRange(length: number, options: { start?: number; count?: number } | undefined): { start: number; count: number } {
+function checkRange(
+  length: number,
+  options: { start?: number; count?: number } | undefined,
+): { start: number; count: number } {
   const start = options?.start ?? 0;
-  if (!Number.isSafeInteger(start) || start < 0 || start > length) throw outOfRangeError('options.start', `an integer in [0, ${length}]`, start);
+  if (!Number.isSafeInteger(start) || start < 0 || start > length)
+    throw outOfRangeError('options.start', `an integer in [0, ${length}]`, start);
   const count = options?.count ?? length - start;
-  if (!Number.isSafeInteger(count) || count < 0 || start + count > length) throw outOfRangeError('options.count', `an integer in [0, ${length - start}]`, count);
+  if (!Number.isSafeInteger(count) || count < 0 || start + count > length)
+    throw outOfRangeError('options.count', `an integer in [0, ${length - start}]`, count);
   return { start, count };
 }
 
@@ -34,7 +53,10 @@ function checkOut(out: unknown, length: number): Float32Array {
 const UINT8_SCALE = Math.fround(1 / 255);
 
 /** Images [count, 32, 32, 3] as float32 in [0, 1]. */
-export function toFloat32(split: Split, options?: { start?: number; count?: number; out?: Float32Array }): Float32Array {
+export function toFloat32(
+  split: Split,
+  options?: { start?: number; count?: number; out?: Float32Array },
+): Float32Array {
   const s = checkSplit('split', split);
   const { start, count } = checkRange(s.count, options);
   const out = checkOut(options?.out, count * IMAGE_BYTES);
@@ -47,15 +69,22 @@ export function toFloat32(split: Split, options?: { start?: number; count?: numb
 }
 
 /** Labels [count] as one-hot rows [count, numClasses]. */
-export function oneHot(labels: Uint8Array | Int32Array, numClasses: number, options?: { start?: number; count?: number; out?: Float32Array }): Float32Array {
-  if (!(labels instanceof Uint8Array) && !(labels instanceof Int32Array)) throw invalidParameterError('labels', 'a Uint8Array or Int32Array', labels);
-  if (!Number.isSafeInteger(numClasses) || numClasses < 1) throw outOfRangeError('numClasses', 'an integer >= 1', numClasses);
+export function oneHot(
+  labels: Uint8Array | Int32Array,
+  numClasses: number,
+  options?: { start?: number; count?: number; out?: Float32Array },
+): Float32Array {
+  if (!(labels instanceof Uint8Array) && !(labels instanceof Int32Array))
+    throw invalidParameterError('labels', 'a Uint8Array or Int32Array', labels);
+  if (!Number.isSafeInteger(numClasses) || numClasses < 1)
+    throw outOfRangeError('numClasses', 'an integer >= 1', numClasses);
   const { start, count } = checkRange(labels.length, options);
   const out = checkOut(options?.out, count * numClasses);
   if (options?.out) out.fill(0);
   for (let i = 0; i < count; i++) {
     const label = labels[start + i] as number;
-    if (!(label >= 0 && label < numClasses)) throw outOfRangeError(`labels[${start + i}]`, `a class in [0, ${numClasses - 1}]`, label);
+    if (!(label >= 0 && label < numClasses))
+      throw outOfRangeError(`labels[${start + i}]`, `a class in [0, ${numClasses - 1}]`, label);
     out[i * numClasses + label] = 1;
   }
   return out;
@@ -65,8 +94,10 @@ function classCount(split: Split, numClasses: number | undefined): number {
   let max = -1;
   for (let i = 0; i < split.labels.length; i++) max = Math.max(max, split.labels[i] as number);
   if (numClasses === undefined) return max + 1;
-  if (!Number.isSafeInteger(numClasses) || numClasses < 1) throw outOfRangeError('options.numClasses', 'an integer >= 1', numClasses);
-  if (max >= numClasses) throw outOfRangeError('options.numClasses', `an integer > the largest label ${max}`, numClasses);
+  if (!Number.isSafeInteger(numClasses) || numClasses < 1)
+    throw outOfRangeError('options.numClasses', 'an integer >= 1', numClasses);
+  if (max >= numClasses)
+    throw outOfRangeError('options.numClasses', `an integer > the largest label ${max}`, numClasses);
   return numClasses;
 }
 
@@ -93,7 +124,9 @@ export function stratifiedQuotas(classSizes: readonly number[], total: number): 
   const exact = classSizes.map((size) => (all === 0 ? 0 : (size * total) / all));
   const quotas = exact.map(Math.floor);
   let left = total - quotas.reduce((a, b) => a + b, 0);
-  const order = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index);
+  const order = exact
+    .map((value, index) => ({ index, remainder: value - Math.floor(value) }))
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index);
   for (const { index } of order) {
     if (left === 0) break;
     if ((quotas[index] as number) < (classSizes[index] as number)) {
@@ -108,7 +141,10 @@ export function stratifiedQuotas(classSizes: readonly number[], total: number): 
 function stratifiedMask(split: Split, total: number, seed: number, numClasses: number): Uint8Array {
   const random = seededRandom(seed);
   const groups = indicesByClass(split, numClasses);
-  const quotas = stratifiedQuotas(groups.map((g) => g.length), total);
+  const quotas = stratifiedQuotas(
+    groups.map((g) => g.length),
+    total,
+  );
   const mask = new Uint8Array(split.count);
   groups.forEach((group, label) => {
     const shuffled = shuffleInPlace(Array.from(group), random);
@@ -147,7 +183,8 @@ function maskIndices(mask: Uint8Array, value: number): Int32Array {
 
 function checkSeed(seed: unknown): number {
   if (seed === undefined) return 0;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw invalidParameterError('options.seed', 'a safe integer', seed);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
+    throw invalidParameterError('options.seed', 'a safe integer', seed);
   return seed;
 }
 
@@ -156,16 +193,24 @@ function checkSeed(seed: unknown): number {
  * same seed. `validation` is a fraction in (0, 1) or a record count >= 1.
  * Both parts keep the original record order.
  */
-export function trainValidationSplit(split: Split, options: { validation: number; seed?: number; numClasses?: number }): { train: Split; validation: Split } {
+export function trainValidationSplit(
+  split: Split,
+  options: { validation: number; seed?: number; numClasses?: number },
+): { train: Split; validation: Split } {
   const s = checkSplit('split', split);
-  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object with validation', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidParameterError('options', 'an object with validation', options);
   const { validation } = options;
   let total: number;
   if (typeof validation === 'number' && validation > 0 && validation < 1) total = Math.round(validation * s.count);
   else if (typeof validation === 'number' && Number.isSafeInteger(validation) && validation >= 1) total = validation;
   else throw outOfRangeError('options.validation', 'a fraction in (0, 1) or an integer count >= 1', validation);
   if (total < 1 || total >= s.count) {
-    throw outOfRangeError('options.validation', `a share leaving at least one record on each side of ${s.count} records`, validation);
+    throw outOfRangeError(
+      'options.validation',
+      `a share leaving at least one record on each side of ${s.count} records`,
+      validation,
+    );
   }
   const mask = stratifiedMask(s, total, checkSeed(options.seed), classCount(s, options.numClasses));
   return { train: gather(s, maskIndices(mask, 0)), validation: gather(s, maskIndices(mask, 1)) };
@@ -176,9 +221,13 @@ export function trainValidationSplit(split: Split, options: { validation: number
  * `stratified` a seeded choice keeping every class's share (a copy, in the
  * original order).
  */
-export function subset(split: Split, options: { count: number; stratified?: boolean; seed?: number; numClasses?: number }): Split {
+export function subset(
+  split: Split,
+  options: { count: number; stratified?: boolean; seed?: number; numClasses?: number },
+): Split {
   const s = checkSplit('split', split);
-  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object with count', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidParameterError('options', 'an object with count', options);
   const { count } = options;
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > s.count) {
     throw outOfRangeError('options.count', `an integer in [0, ${s.count}]`, count);
@@ -187,7 +236,14 @@ export function subset(split: Split, options: { count: number; stratified?: bool
     const mask = stratifiedMask(s, count, checkSeed(options.seed), classCount(s, options.numClasses));
     return gather(s, maskIndices(mask, 1));
   }
-  const result: Split = { images: s.images.subarray(0, count * IMAGE_BYTES), labels: s.labels.subarray(0, count), count, height: 32, width: 32, channels: 3 };
+  const result: Split = {
+    images: s.images.subarray(0, count * IMAGE_BYTES),
+    labels: s.labels.subarray(0, count),
+    count,
+    height: 32,
+    width: 32,
+    channels: 3,
+  };
   if (s.coarseLabels) result.coarseLabels = s.coarseLabels.subarray(0, count);
   if (s.fineLabels) result.fineLabels = s.fineLabels.subarray(0, count);
   return result;
@@ -198,7 +254,8 @@ export function classCounts(labels: Uint8Array | Int32Array, numClasses: number)
   const counts = new Int32Array(numClasses);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as number;
-    if (label < 0 || label >= numClasses) throw outOfRangeError(`labels[${i}]`, `a class in [0, ${numClasses - 1}]`, label);
+    if (label < 0 || label >= numClasses)
+      throw outOfRangeError(`labels[${i}]`, `a class in [0, ${numClasses - 1}]`, label);
     counts[label]! += 1;
   }
   return counts;
@@ -207,5 +264,9 @@ export function classCounts(labels: Uint8Array | Int32Array, numClasses: number)
 /** SHA-256 over the shape, images and labels: identifies exactly which data a model saw. */
 export function splitChecksum(split: Split): string {
   const s = checkSplit('split', split);
-  return createHash('sha256').update(`tta-split-v1 ${s.count}x${s.height}x${s.width}x${s.channels}\n`).update(s.images).update(s.labels).digest('hex');
+  return createHash('sha256')
+    .update(`tta-split-v1 ${s.count}x${s.height}x${s.width}x${s.channels}\n`)
+    .update(s.images)
+    .update(s.labels)
+    .digest('hex');
 }

@@ -17,25 +17,46 @@ afterEach(() => {
 });
 
 const datasets = () => path.join(root, 'cache', 'datasets');
-const leftovers = () => (fs.existsSync(datasets()) ? fs.readdirSync(datasets()).filter((name) => name.includes('.tmp')) : []);
+const leftovers = () =>
+  fs.existsSync(datasets()) ? fs.readdirSync(datasets()).filter((name) => name.includes('.tmp')) : [];
 
 describe('loading from the official .tar.gz', () => {
   it('streams it into the cache, reads the files, and later loads read the extracted copy', async () => {
     const { file, files } = await makeArchive(path.join(root, 'downloads'));
     expect(findCifar10({ dir: path.join(root, 'downloads') }).found).toMatchObject({ kind: 'archive', path: file });
     const phases = new Set<string>();
-    const dataset = await loadCifar10({ dir: file, verify: false, download: false, onProgress: (p) => phases.add(p.phase) });
+    const dataset = await loadCifar10({
+      dir: file,
+      verify: false,
+      download: false,
+      onProgress: (p) => phases.add(p.phase),
+    });
     const extracted = path.join(datasets(), 'cifar-10-batches-bin');
     expect(dataset.source).toBe(extracted);
     expect([...phases].sort()).toEqual(['extract', 'read']);
-    expect(Buffer.from(dataset.test.images).equals(Buffer.from(naiveNhwc(files['test_batch.bin'] as Buffer, 1)))).toBe(true);
-    expect(fs.readdirSync(extracted).sort()).toEqual(['batches.meta.txt', 'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']);
+    expect(Buffer.from(dataset.test.images).equals(Buffer.from(naiveNhwc(files['test_batch.bin'] as Buffer, 1)))).toBe(
+      true,
+    );
+    expect(fs.readdirSync(extracted).sort()).toEqual([
+      'batches.meta.txt',
+      'data_batch_1.bin',
+      'data_batch_2.bin',
+      'data_batch_3.bin',
+      'data_batch_4.bin',
+      'data_batch_5.bin',
+      'test_batch.bin',
+    ]);
     expect(fs.existsSync(path.join(datasets(), 'readme.html'))).toBe(false);
     expect(leftovers()).toEqual([]);
     expect(findCifar10Dir({ dir: file })).toBe(extracted);
 
     // The archive found again is not unpacked again: the extracted copy is read.
-    const again = await loadCifar10({ dir: path.join(root, 'downloads'), verify: false, download: false, onProgress: (p) => expect(p.phase).toBe('read') });
+    const again = await loadCifar10({
+      dir: path.join(root, 'downloads'),
+      verify: false,
+      download: false,
+      onProgress: (p) => expect(p.phase).toBe('read'),
+    });
     expect(again.source).toBe(extracted);
     expect(Buffer.from(again.train.images).equals(Buffer.from(dataset.train.images))).toBe(true);
   });
@@ -69,7 +90,9 @@ describe('loading from the official .tar.gz', () => {
     const file = path.join(root, 'cifar-10-binary.tar.gz');
     await tar.c({ gzip: true, file, cwd: source }, ['other.txt']);
     fs.rmSync(source, { recursive: true, force: true });
-    await expect(loadCifar10({ dir: file, verify: false, download: false })).rejects.toThrow(`${file} holds no cifar-10-batches-bin/ folder`);
+    await expect(loadCifar10({ dir: file, verify: false, download: false })).rejects.toThrow(
+      `${file} holds no cifar-10-batches-bin/ folder`,
+    );
     expect(leftovers()).toEqual([]);
   });
 

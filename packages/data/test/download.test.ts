@@ -7,7 +7,9 @@ import { failure, makeArchive, naiveNhwc, tempDir, withEnv } from './helpers';
 
 type Mode = 'full' | 'cut' | 'not-found' | 'redirect' | 'error';
 
-/** Serves the test's archive on 127.0.0.1; `plan` says how each request in turn is answered (the last entry repeats). */
+/**
+ * Serves the test's archive on 127.0.0.1; `plan` says how each request in turn is answered (the last entry repeats).
+ */
 class ArchiveServer {
   requests = 0;
   plan: Mode[] = ['full'];
@@ -37,7 +39,9 @@ class ArchiveServer {
     } else if (mode === 'cut') {
       // Promise the whole body, send part of it, then drop the connection.
       response.writeHead(200, { 'content-length': String(this.body.length) });
-      response.write(this.body.subarray(0, Math.floor(this.body.length / 3)), () => setTimeout(() => response.socket?.destroy(), 20));
+      response.write(this.body.subarray(0, Math.floor(this.body.length / 3)), () =>
+        setTimeout(() => response.socket?.destroy(), 20),
+      );
     } else {
       response.writeHead(200, { 'content-length': String(this.body.length) });
       response.end(this.body);
@@ -64,7 +68,12 @@ beforeEach(() => {
   root = tempDir();
   server.requests = 0;
   server.plan = ['full'];
-  restoreEnv = withEnv({ TTA_DATA_DIR: undefined, TTA_CACHE_DIR: path.join(root, 'cache'), TTA_OFFLINE: undefined, TTA_CIFAR10_URL: undefined });
+  restoreEnv = withEnv({
+    TTA_DATA_DIR: undefined,
+    TTA_CACHE_DIR: path.join(root, 'cache'),
+    TTA_OFFLINE: undefined,
+    TTA_CIFAR10_URL: undefined,
+  });
 });
 afterEach(() => {
   restoreEnv();
@@ -79,11 +88,17 @@ describe('downloading when nothing is found', () => {
   it('downloads the archive from the URL, extracts it into the cache and removes the archive', async () => {
     const downloaded: number[] = [];
     let total: number | undefined;
-    const dataset = await loadCifar10({ ...quick, url, onProgress: (p) => p.phase === 'download' && (downloaded.push(p.done), (total = p.total)) });
+    const dataset = await loadCifar10({
+      ...quick,
+      url,
+      onProgress: (p) => p.phase === 'download' && (downloaded.push(p.done), (total = p.total)),
+    });
     expect(server.requests).toBe(1);
     expect(dataset.source).toBe(path.join(datasets(), 'cifar-10-batches-bin'));
     expect(dataset.train.count).toBe(25);
-    expect(Buffer.from(dataset.test.images).equals(Buffer.from(naiveNhwc(archiveFiles['test_batch.bin'] as Buffer, 1)))).toBe(true);
+    expect(
+      Buffer.from(dataset.test.images).equals(Buffer.from(naiveNhwc(archiveFiles['test_batch.bin'] as Buffer, 1))),
+    ).toBe(true);
     expect(downloaded[downloaded.length - 1]).toBe(total);
     expect(cacheEntries()).toEqual(['cifar-10-batches-bin']);
     // Next time it is found in the cache, no request made.
@@ -146,9 +161,19 @@ describe('downloading when nothing is found', () => {
 
 describe('downloadFile', () => {
   it('does not retry a host name that does not resolve', async () => {
-    const error = await failure(downloadFile({ url: 'http://tta-data-test.invalid/x.tar.gz', destination: path.join(root, 'x.tar.gz'), retries: 3, retryDelayMs: 10, progress: 'quiet' }));
+    const error = await failure(
+      downloadFile({
+        url: 'http://tta-data-test.invalid/x.tar.gz',
+        destination: path.join(root, 'x.tar.gz'),
+        retries: 3,
+        retryDelayMs: 10,
+        progress: 'quiet',
+      }),
+    );
     expect(error.code).toBe('TTA_DATA_DOWNLOAD_FAILED');
-    expect(error.message).toMatch(/^Downloading http:\/\/tta-data-test.invalid\/x.tar.gz failed \(attempt 1: getaddrinfo \w+ tta-data-test.invalid/);
+    expect(error.message).toMatch(
+      /^Downloading http:\/\/tta-data-test.invalid\/x.tar.gz failed \(attempt 1: getaddrinfo \w+ tta-data-test.invalid/,
+    );
     // ENOTFOUND is final; a resolver that is only temporarily unavailable (EAI_AGAIN) is worth retrying.
     if (error.message.includes('ENOTFOUND')) expect(error.message).not.toContain('attempt 2');
     else expect(error.message).toContain('attempt 4');
@@ -156,7 +181,9 @@ describe('downloadFile', () => {
 
   it('checks the MD5 when given one, and leaves no file when it is wrong', async () => {
     const destination = path.join(root, 'out', 'archive.tar.gz');
-    await expect(downloadFile({ url, destination, md5: '0'.repeat(32), retries: 1, retryDelayMs: 1, progress: 'quiet' })).rejects.toThrow(/attempt 2: wrong MD5: expected 0{32}, actual [0-9a-f]{32}/);
+    await expect(
+      downloadFile({ url, destination, md5: '0'.repeat(32), retries: 1, retryDelayMs: 1, progress: 'quiet' }),
+    ).rejects.toThrow(/attempt 2: wrong MD5: expected 0{32}, actual [0-9a-f]{32}/);
     expect(fs.readdirSync(path.dirname(destination))).toEqual([]);
     await downloadFile({ url, destination, progress: 'quiet' });
     expect(fs.readdirSync(path.dirname(destination))).toEqual(['archive.tar.gz']);

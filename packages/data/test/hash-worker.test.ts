@@ -22,7 +22,9 @@ describe('hashFilesInWorker', () => {
   });
 
   it('rejects naming a file it cannot read', async () => {
-    await expect(hashFilesInWorker([path.join(root, 'missing.bin')]).digests).rejects.toThrow(`Cannot read ${path.join(root, 'missing.bin')} to check its MD5`);
+    await expect(hashFilesInWorker([path.join(root, 'missing.bin')]).digests).rejects.toThrow(
+      `Cannot read ${path.join(root, 'missing.bin')} to check its MD5`,
+    );
   });
 
   it('settles when cancelled: the load that cancels it never waits on a stopped worker', async () => {

@@ -48,13 +48,21 @@ export function naiveNhwc(records: Buffer, labelBytes: number): Uint8Array {
   const out = new Uint8Array(count * IMAGE);
   for (let r = 0; r < count; r++) {
     for (let p = 0; p < 1024; p++) {
-      for (let c = 0; c < 3; c++) out[r * IMAGE + p * 3 + c] = records[r * stride + labelBytes + c * 1024 + p] as number;
+      for (let c = 0; c < 3; c++)
+        out[r * IMAGE + p * 3 + c] = records[r * stride + labelBytes + c * 1024 + p] as number;
     }
   }
   return out;
 }
 
-export const CIFAR10_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+export const CIFAR10_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+  'test_batch.bin',
+];
 export const CIFAR10_META = 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n';
 
 export interface SyntheticCifar10 {
@@ -103,7 +111,6 @@ export async function makeArchive(parent: string, perFile = 6) {
   fs.rmSync(source, { recursive: true, force: true });
   return { file, files: data.files };
 }
-
 
 /** The DataError a promise rejects with; fails the test when it resolves. */
 export async function failure(promise: Promise<unknown>): Promise<DataError> {

@@ -13,7 +13,9 @@ describe('interleave (wasm SIMD planar -> NHWC, in place)', () => {
     const memory = createInterleaveMemory(count, count * labelBytes);
     memory.bytes.set(records, 0);
     memory.interleave(labelBytes, 0, count, stride);
-    expect(Buffer.from(memory.bytes.subarray(0, count * IMAGE_BYTES)).equals(Buffer.from(naiveNhwc(records, labelBytes)))).toBe(true);
+    expect(
+      Buffer.from(memory.bytes.subarray(0, count * IMAGE_BYTES)).equals(Buffer.from(naiveNhwc(records, labelBytes))),
+    ).toBe(true);
   });
 
   it('converts several files placed one after another in the same memory', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CIFAR10_URL, DataError, findCifar10, findCifar10Dir, loadCifar10, loadCifar100 } from '../src';
+import { CIFAR10_URL, findCifar10, findCifar10Dir, loadCifar10, loadCifar100 } from '../src';
 import { CIFAR10_FILES, IMAGE, failure, makeRecords, naiveNhwc, tempDir, withEnv, writeCifar10 } from './helpers';
 
 let root: string;
@@ -9,7 +9,12 @@ let restoreEnv: () => void;
 
 beforeEach(() => {
   root = tempDir();
-  restoreEnv = withEnv({ TTA_DATA_DIR: undefined, TTA_CACHE_DIR: path.join(root, 'cache'), TTA_OFFLINE: undefined, TTA_CIFAR10_URL: undefined });
+  restoreEnv = withEnv({
+    TTA_DATA_DIR: undefined,
+    TTA_CACHE_DIR: path.join(root, 'cache'),
+    TTA_OFFLINE: undefined,
+    TTA_CIFAR10_URL: undefined,
+  });
 });
 afterEach(() => {
   restoreEnv();
@@ -20,15 +25,33 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
   it('reads every batch into NHWC images and labels, in file order', async () => {
     const { dir, files } = writeCifar10(path.join(root, 'data'), 12);
     const progress: number[] = [];
-    const dataset = await loadCifar10({ dir, verify: false, download: false, onProgress: (p) => p.phase === 'read' && progress.push(p.done) });
+    const dataset = await loadCifar10({
+      dir,
+      verify: false,
+      download: false,
+      onProgress: (p) => p.phase === 'read' && progress.push(p.done),
+    });
     expect(dataset.name).toBe('cifar10');
     expect(dataset.source).toBe(dir);
-    expect(dataset.classNames).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+    expect(dataset.classNames).toEqual([
+      'airplane',
+      'automobile',
+      'bird',
+      'cat',
+      'deer',
+      'dog',
+      'frog',
+      'horse',
+      'ship',
+      'truck',
+    ]);
     expect(dataset.train).toMatchObject({ count: 60, height: 32, width: 32, channels: 3 });
     expect(dataset.test.count).toBe(12);
     const trainRecords = Buffer.concat(CIFAR10_FILES.slice(0, 5).map((f) => files[f] as Buffer));
     expect(Buffer.from(dataset.train.images).equals(Buffer.from(naiveNhwc(trainRecords, 1)))).toBe(true);
-    expect(Buffer.from(dataset.test.images).equals(Buffer.from(naiveNhwc(files['test_batch.bin'] as Buffer, 1)))).toBe(true);
+    expect(Buffer.from(dataset.test.images).equals(Buffer.from(naiveNhwc(files['test_batch.bin'] as Buffer, 1)))).toBe(
+      true,
+    );
     expect(Array.from(dataset.train.labels.subarray(0, 14))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 1, 2]);
     expect(Array.from(dataset.test.labels.subarray(0, 3))).toEqual([5, 6, 7]);
     expect(dataset.train.images.length).toBe(60 * IMAGE);
@@ -39,7 +62,11 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
 
   it('finds the data through dir (folder itself or its parent), then TTA_DATA_DIR, then the cache', async () => {
     const data = writeCifar10(path.join(root, 'data'));
-    expect(findCifar10({ dir: path.join(root, 'data') }).found).toMatchObject({ kind: 'directory', path: data.dir, origin: 'dir option' });
+    expect(findCifar10({ dir: path.join(root, 'data') }).found).toMatchObject({
+      kind: 'directory',
+      path: data.dir,
+      origin: 'dir option',
+    });
     expect(findCifar10Dir({ dir: data.dir })).toBe(data.dir);
     process.env.TTA_DATA_DIR = path.join(root, 'data');
     expect(findCifar10().found).toMatchObject({ path: data.dir, origin: 'TTA_DATA_DIR' });
@@ -60,7 +87,9 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
     const error = await failure(loadCifar10({ dir: path.join(root, 'nowhere'), download: false }));
     expect(error.code).toBe('TTA_DATA_NOT_FOUND');
     expect(error.message).toContain(`${path.join(root, 'nowhere')} (dir option): does not exist`);
-    expect(error.message).toContain(`${path.join(root, 'env-data')} (TTA_DATA_DIR): holds neither cifar-10-batches-bin/ nor cifar-10-binary.tar.gz`);
+    expect(error.message).toContain(
+      `${path.join(root, 'env-data')} (TTA_DATA_DIR): holds neither cifar-10-batches-bin/ nor cifar-10-binary.tar.gz`,
+    );
     expect(error.message).toContain(`${path.join(root, 'cache', 'datasets')} (cache)`);
     expect(error.message).toContain(CIFAR10_URL);
     expect(error.message).toContain('TTA_DATA_DIR');
@@ -102,7 +131,9 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
     fs.writeFileSync(file, bytes);
     const error = await failure(loadCifar10({ dir, verify: false, download: false }));
     expect(error.code).toBe('TTA_DATA_INVALID');
-    expect(error.message).toContain(`${file}: label 10 of record 2 (byte 6146) is out of range: CIFAR-10 labels are 0..9`);
+    expect(error.message).toContain(
+      `${file}: label 10 of record 2 (byte 6146) is out of range: CIFAR-10 labels are 0..9`,
+    );
   });
 
   it('names a missing file and the layout it expected', async () => {
@@ -129,11 +160,15 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
       fs.writeFileSync(path.join(dir, name), '');
       fs.truncateSync(path.join(dir, name), 10000 * 3073);
     }
-    const zerosMd5 = createHash('md5').update(Buffer.alloc(10000 * 3073)).digest('hex');
+    const zerosMd5 = createHash('md5')
+      .update(Buffer.alloc(10000 * 3073))
+      .digest('hex');
     const error = await failure(loadCifar10({ dir, download: false }));
     expect(error.code).toBe('TTA_DATA_INVALID');
     expect(error.file).toBe(path.join(dir, 'data_batch_1.bin'));
-    expect(error.message).toContain(`${path.join(dir, 'data_batch_1.bin')} has the wrong MD5: expected 5dd7e06a14cb22eb9f671a540d1b7c25, actual ${zerosMd5}`);
+    expect(error.message).toContain(
+      `${path.join(dir, 'data_batch_1.bin')} has the wrong MD5: expected 5dd7e06a14cb22eb9f671a540d1b7c25, actual ${zerosMd5}`,
+    );
     // The same files load with verification off.
     const dataset = await loadCifar10({ dir, verify: false, download: false });
     expect(dataset.train.count).toBe(50000);
@@ -155,10 +190,16 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
   });
 
   it('checks its options', async () => {
-    await expect(loadCifar10({ dir: 5 as unknown as string })).rejects.toThrow('Expected a string for options.dir but received 5 of type number');
+    await expect(loadCifar10({ dir: 5 as unknown as string })).rejects.toThrow(
+      'Expected a string for options.dir but received 5 of type number',
+    );
     await expect(loadCifar10({ retries: -1 })).rejects.toThrow('Expected an integer >= 0 for options.retries');
-    await expect(loadCifar10({ progress: 'loud' as 'auto' })).rejects.toThrow("for options.progress but received 'loud'");
-    await expect(loadCifar100({ labelMode: 'middle' as 'fine' })).rejects.toThrow("Expected 'fine' or 'coarse' for options.labelMode");
+    await expect(loadCifar10({ progress: 'loud' as 'auto' })).rejects.toThrow(
+      "for options.progress but received 'loud'",
+    );
+    await expect(loadCifar100({ labelMode: 'middle' as 'fine' })).rejects.toThrow(
+      "Expected 'fine' or 'coarse' for options.labelMode",
+    );
   });
 });
 
@@ -195,8 +236,12 @@ describe('loadCifar100 (synthetic files)', () => {
     const { dir, train } = writeCifar100(path.join(root, 'data'));
     train[3 * 3074 + 1] = 100;
     fs.writeFileSync(path.join(dir, 'train.bin'), train);
-    await expect(loadCifar100({ dir, verify: false, download: false })).rejects.toThrow(`${path.join(dir, 'train.bin')}: fine label 100 of record 3 (byte 9223) is out of range: CIFAR-100 fine labels are 0..99`);
+    await expect(loadCifar100({ dir, verify: false, download: false })).rejects.toThrow(
+      `${path.join(dir, 'train.bin')}: fine label 100 of record 3 (byte 9223) is out of range: CIFAR-100 fine labels are 0..99`,
+    );
     fs.writeFileSync(path.join(dir, 'train.bin'), train.subarray(0, 3073 * 2));
-    await expect(loadCifar100({ dir, verify: false, download: false })).rejects.toThrow('6146 bytes are 1 whole records of 3074 bytes and 3072 bytes over');
+    await expect(loadCifar100({ dir, verify: false, download: false })).rejects.toThrow(
+      '6146 bytes are 1 whole records of 3074 bytes and 3072 bytes over',
+    );
   });
 });

@@ -1,4 +1,14 @@
-import { classCounts, gather, oneHot, splitChecksum, stratifiedQuotas, subset, toFloat32, trainValidationSplit, type Split } from '../src';
+import {
+  classCounts,
+  gather,
+  oneHot,
+  splitChecksum,
+  stratifiedQuotas,
+  subset,
+  toFloat32,
+  trainValidationSplit,
+  type Split,
+} from '../src';
 
 /** A split with `perClass[c]` images of class c, interleaved, and pixel bytes that encode the record index. */
 function makeSplit(perClass: number[]): Split {
@@ -11,14 +21,19 @@ function makeSplit(perClass: number[]): Split {
   return { images, labels: Uint8Array.from(labels), count, height: 32, width: 32, channels: 3 };
 }
 
-const recordIds = (split: Split) => Array.from({ length: split.count }, (_, i) => ((split.images[i * 3072] as number) << 8) | (split.images[i * 3072 + 1] as number));
+const recordIds = (split: Split) =>
+  Array.from(
+    { length: split.count },
+    (_, i) => ((split.images[i * 3072] as number) << 8) | (split.images[i * 3072 + 1] as number),
+  );
 
 describe('toFloat32', () => {
   const split = makeSplit([3, 3]);
   it('scales bytes to [0, 1] in NHWC order', () => {
     const all = toFloat32(split);
     expect(all).toHaveLength(6 * 3072);
-    for (const i of [0, 1, 2, 3071, 3072, 5 * 3072 + 7]) expect(all[i]).toBeCloseTo((split.images[i] as number) / 255, 6);
+    for (const i of [0, 1, 2, 3071, 3072, 5 * 3072 + 7])
+      expect(all[i]).toBeCloseTo((split.images[i] as number) / 255, 6);
   });
   it('converts a range into a given buffer', () => {
     const out = new Float32Array(2 * 3072);
@@ -28,9 +43,13 @@ describe('toFloat32', () => {
     expect(toFloat32(split, { start: 6 })).toHaveLength(0);
   });
   it('rejects bad ranges, buffers and splits', () => {
-    expect(() => toFloat32(split, { start: 7 })).toThrow('Expected an integer in [0, 6] for options.start but received 7 of type number');
+    expect(() => toFloat32(split, { start: 7 })).toThrow(
+      'Expected an integer in [0, 6] for options.start but received 7 of type number',
+    );
     expect(() => toFloat32(split, { start: 5, count: 2 })).toThrow('Expected an integer in [0, 1] for options.count');
-    expect(() => toFloat32(split, { count: 1, out: new Float32Array(5) })).toThrow('Expected a Float32Array of length 3072 for options.out but received Float32Array of length 5');
+    expect(() => toFloat32(split, { count: 1, out: new Float32Array(5) })).toThrow(
+      'Expected a Float32Array of length 3072 for options.out but received Float32Array of length 5',
+    );
     expect(() => toFloat32({ ...split, count: 7 })).toThrow('for split');
     expect(() => toFloat32({} as Split)).toThrow('Expected a Split');
   });
@@ -43,10 +62,14 @@ describe('oneHot', () => {
     expect(Array.from(oneHot(Int32Array.from([0, 1, 2]), 3, { start: 1, count: 1, out }))).toEqual([0, 1, 0]);
   });
   it('rejects labels out of range and bad class counts', () => {
-    expect(() => oneHot(Int32Array.from([0, 3]), 3)).toThrow('Expected a class in [0, 2] for labels[1] but received 3 of type number');
+    expect(() => oneHot(Int32Array.from([0, 3]), 3)).toThrow(
+      'Expected a class in [0, 2] for labels[1] but received 3 of type number',
+    );
     expect(() => oneHot(Int32Array.from([-1]), 3)).toThrow('for labels[0]');
     expect(() => oneHot(Uint8Array.from([0]), 0)).toThrow('Expected an integer >= 1 for numClasses');
-    expect(() => oneHot([0] as unknown as Uint8Array, 2)).toThrow('Expected a Uint8Array or Int32Array for labels but received Array of length 1');
+    expect(() => oneHot([0] as unknown as Uint8Array, 2)).toThrow(
+      'Expected a Uint8Array or Int32Array for labels but received Array of length 1',
+    );
   });
 });
 
@@ -56,7 +79,7 @@ describe('stratifiedQuotas', () => {
     expect(stratifiedQuotas([5, 5, 5], 7)).toEqual([3, 2, 2]);
     const quotas = stratifiedQuotas([13, 7, 1, 29], 11);
     expect(quotas.reduce((a, b) => a + b)).toBe(11);
-    quotas.forEach((q, i) => expect(Math.abs(q - ([13, 7, 1, 29][i] as number) * 11 / 50)).toBeLessThan(1));
+    quotas.forEach((q, i) => expect(Math.abs(q - (([13, 7, 1, 29][i] as number) * 11) / 50)).toBeLessThan(1));
   });
 });
 
@@ -86,16 +109,26 @@ describe('trainValidationSplit', () => {
   it('carries CIFAR-100 coarse and fine labels', () => {
     const withBoth: Split = { ...split, fineLabels: split.labels, coarseLabels: split.labels.map((l) => l >> 1) };
     const { validation } = trainValidationSplit(withBoth, { validation: 0.5 });
-    recordIds(validation).forEach((id, i) => expect(validation.coarseLabels![i]).toBe((split.labels[id] as number) >> 1));
+    recordIds(validation).forEach((id, i) =>
+      expect(validation.coarseLabels![i]).toBe((split.labels[id] as number) >> 1),
+    );
     expect(validation.fineLabels).toEqual(validation.labels);
   });
   it('rejects shares that leave a side empty or are not fractions or counts', () => {
-    expect(() => trainValidationSplit(split, { validation: 0 })).toThrow('Expected a fraction in (0, 1) or an integer count >= 1 for options.validation but received 0 of type number');
+    expect(() => trainValidationSplit(split, { validation: 0 })).toThrow(
+      'Expected a fraction in (0, 1) or an integer count >= 1 for options.validation but received 0 of type number',
+    );
     expect(() => trainValidationSplit(split, { validation: 1.5 })).toThrow('for options.validation');
-    expect(() => trainValidationSplit(split, { validation: 100 })).toThrow('leaving at least one record on each side of 100 records');
+    expect(() => trainValidationSplit(split, { validation: 100 })).toThrow(
+      'leaving at least one record on each side of 100 records',
+    );
     expect(() => trainValidationSplit(split, { validation: 0.001 })).toThrow('leaving at least one record');
-    expect(() => trainValidationSplit(split, { validation: 0.2, numClasses: 3 })).toThrow('Expected an integer > the largest label 3 for options.numClasses');
-    expect(() => trainValidationSplit(split, { validation: 0.2, seed: 0.5 })).toThrow('Expected a safe integer for options.seed');
+    expect(() => trainValidationSplit(split, { validation: 0.2, numClasses: 3 })).toThrow(
+      'Expected an integer > the largest label 3 for options.numClasses',
+    );
+    expect(() => trainValidationSplit(split, { validation: 0.2, seed: 0.5 })).toThrow(
+      'Expected a safe integer for options.seed',
+    );
   });
 });
 
@@ -115,7 +148,9 @@ describe('subset', () => {
     expect(recordIds(subset(split, { count: 10, stratified: true, seed: 6 }))).not.toEqual(recordIds(some));
   });
   it('rejects counts beyond the split', () => {
-    expect(() => subset(split, { count: 101 })).toThrow('Expected an integer in [0, 100] for options.count but received 101 of type number');
+    expect(() => subset(split, { count: 101 })).toThrow(
+      'Expected an integer in [0, 100] for options.count but received 101 of type number',
+    );
   });
 });
 

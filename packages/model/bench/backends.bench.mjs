@@ -26,7 +26,8 @@ function subset(data, count) {
 
 /** 2 x multiply-adds of the convolutions and dense layers per image: forward, and a training step. */
 function flopsPerImage(cnn) {
-  let forward = 0, backward = 0;
+  let forward = 0,
+    backward = 0;
   cnn.layers.forEach((layer, index) => {
     const out = layer.outputShape;
     const name = layer.getClassName();
@@ -94,24 +95,33 @@ for (const name of ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu']) {
   const flops = flopsPerImage(cnn);
   cnn.dispose();
   rows[name] = { train: trained.imagesPerSecond, inference, flops, batch };
-  const rate = (ips, per) => `${ips.toFixed(1).padStart(8)} img/s` +
-    (ceiling == null ? '' : `, ${((ips * per) / 1e9).toFixed(1).padStart(5)} GFLOP/s (${((100 * ips * per) / 1e9 / ceiling).toFixed(0)}% of sgemm)`);
+  const rate = (ips, per) =>
+    `${ips.toFixed(1).padStart(8)} img/s` +
+    (ceiling == null
+      ? ''
+      : `, ${((ips * per) / 1e9).toFixed(1).padStart(5)} GFLOP/s (${((100 * ips * per) / 1e9 / ceiling).toFixed(0)}% of sgemm)`);
   console.log(`${name.padEnd(15)} train ${rate(trained.imagesPerSecond, flops.training)} [batch ${batch}]`);
   console.log(`${''.padEnd(15)} infer ${rate(inference, flops.forward)}`);
 }
 
 const native = rows.native;
 if (native != null) {
-  console.log(`\nreference CNN: ${(native.flops.training / 1e6).toFixed(1)} MFLOP per training image, ${(native.flops.forward / 1e6).toFixed(1)} MFLOP per inference image`);
+  console.log(
+    `\nreference CNN: ${(native.flops.training / 1e6).toFixed(1)} MFLOP per training image, ${(native.flops.forward / 1e6).toFixed(1)} MFLOP per inference image`,
+  );
   for (const other of ['tensorflow', 'wasm', 'cpu']) {
     const r = rows[other];
     if (r == null) continue;
-    console.log(`native vs ${other}: training ${(native.train / r.train).toFixed(1)}x, inference ${(native.inference / r.inference).toFixed(1)}x`);
+    console.log(
+      `native vs ${other}: training ${(native.train / r.train).toFixed(1)}x, inference ${(native.inference / r.inference).toFixed(1)}x`,
+    );
   }
   const vsWasm = rows.wasm == null ? null : native.train / rows.wasm.train;
   const met = (ok) => (ok ? 'met' : 'NOT met');
-  console.log(`targets: training >= 1500 img/s (${met(native.train >= 1500)}), >= 30x wasm (${vsWasm == null ? 'wasm not measured' : met(vsWasm >= 30)}), ` +
-    `inference >= 6000 img/s (${met(native.inference >= 6000)})`);
+  console.log(
+    `targets: training >= 1500 img/s (${met(native.train >= 1500)}), >= 30x wasm (${vsWasm == null ? 'wasm not measured' : met(vsWasm >= 30)}), ` +
+      `inference >= 6000 img/s (${met(native.inference >= 6000)})`,
+  );
   console.log(`three epochs of CIFAR-10 (150,000 images) at this rate: ${(150000 / native.train).toFixed(0)} s`);
 }
 await model.selectBackend('cpu');

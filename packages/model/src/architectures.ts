@@ -2,7 +2,6 @@
 // reproduced layer for layer (545,994 parameters, 448 of them the BatchNorm
 // moving statistics); others can be registered so the CLI and the cache can
 // refer to any of them by name.
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { described, invalidParameterError, outOfRangeError, seededRandom } from '@tta/util';
 import { batchNormalization, conv2d, nativeOps } from './native-layers';
@@ -19,7 +18,9 @@ export interface ModelOptions {
 export interface Architecture {
   description: string;
   /** Builds and compiles the model (optimizer, loss and metrics included). */
-  create(options: Required<Pick<ModelOptions, 'numClasses' | 'inputShape'>> & { initializerSeeds: () => number | undefined }): tfl.LayersModel;
+  create(
+    options: Required<Pick<ModelOptions, 'numClasses' | 'inputShape'>> & { initializerSeeds: () => number | undefined },
+  ): tfl.LayersModel;
 }
 
 const registry = new Map<string, Architecture>();
@@ -54,17 +55,38 @@ registerArchitecture('reference-cnn', {
     const he = () => tfl.initializers.heUniform({ seed: initializerSeeds() } as { seed: number });
     const glorot = () => tfl.initializers.glorotUniform({ seed: initializerSeeds() } as { seed: number });
     const model = tfl.sequential({ name: 'reference_cnn' });
-    model.add(conv2d({ inputShape, filters: 32, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he(), name: 'conv2d_1' }));
+    model.add(
+      conv2d({
+        inputShape,
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        padding: 'same',
+        kernelInitializer: he(),
+        name: 'conv2d_1',
+      }),
+    );
     model.add(batchNormalization({ name: 'batch_normalization_1' }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_1' }));
-    model.add(conv2d({ filters: 64, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he(), name: 'conv2d_2' }));
+    model.add(
+      conv2d({
+        filters: 64,
+        kernelSize: 3,
+        activation: 'relu',
+        padding: 'same',
+        kernelInitializer: he(),
+        name: 'conv2d_2',
+      }),
+    );
     model.add(batchNormalization({ name: 'batch_normalization_2' }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_2' }));
     model.add(tfl.layers.flatten({ name: 'flatten_1' }));
     model.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: he(), name: 'dense_1' }));
     model.add(batchNormalization({ name: 'batch_normalization_3' }));
     // Keras's default initialiser for the output layer, seeded.
-    model.add(tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: glorot(), name: 'dense_2' }));
+    model.add(
+      tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: glorot(), name: 'dense_2' }),
+    );
     return compileForClassification(model);
   },
 });
@@ -74,23 +96,43 @@ registerArchitecture('small-cnn', {
   create: ({ numClasses, inputShape, initializerSeeds }) => {
     const he = () => tfl.initializers.heUniform({ seed: initializerSeeds() } as { seed: number });
     const model = tfl.sequential({ name: 'small_cnn' });
-    model.add(conv2d({ inputShape, filters: 8, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }));
+    model.add(
+      conv2d({ inputShape, filters: 8, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }),
+    );
     model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
     model.add(conv2d({ filters: 16, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: he() }));
     model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
     model.add(tfl.layers.flatten());
-    model.add(tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeeds() } as { seed: number }) }));
+    model.add(
+      tfl.layers.dense({
+        units: numClasses,
+        activation: 'softmax',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeeds() } as { seed: number }),
+      }),
+    );
     return compileForClassification(model);
   },
 });
 
-function checkModelOptions(options: ModelOptions): Required<Pick<ModelOptions, 'numClasses' | 'inputShape'>> & { seed: number | undefined } {
+function checkModelOptions(
+  options: ModelOptions,
+): Required<Pick<ModelOptions, 'numClasses' | 'inputShape'>> & { seed: number | undefined } {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object', options);
   const { seed, numClasses = 10, inputShape = [32, 32, 3] } = options;
-  if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) throw invalidParameterError('options.seed', 'a safe integer', seed);
-  if (typeof numClasses !== 'number' || !Number.isSafeInteger(numClasses) || numClasses < 2) throw outOfRangeError('options.numClasses', 'an integer >= 2', numClasses);
-  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !inputShape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
-    throw invalidParameterError('options.inputShape', 'an array [height, width, channels] of positive integers', inputShape);
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed)))
+    throw invalidParameterError('options.seed', 'a safe integer', seed);
+  if (typeof numClasses !== 'number' || !Number.isSafeInteger(numClasses) || numClasses < 2)
+    throw outOfRangeError('options.numClasses', 'an integer >= 2', numClasses);
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length !== 3 ||
+    !inputShape.every((d) => Number.isSafeInteger(d) && d >= 1)
+  ) {
+    throw invalidParameterError(
+      'options.inputShape',
+      'an array [height, width, channels] of positive integers',
+      inputShape,
+    );
   }
   return { seed, numClasses, inputShape: [...inputShape] as [number, number, number] };
 }
@@ -99,7 +141,11 @@ function checkModelOptions(options: ModelOptions): Required<Pick<ModelOptions, '
 export function createModel(architecture = 'reference-cnn', options: ModelOptions = {}): tfl.LayersModel {
   const entry = registry.get(architecture);
   if (entry === undefined) {
-    throw invalidParameterError('architecture', `one of ${[...registry.keys()].map((n) => `'${n}'`).join(', ')}`, architecture);
+    throw invalidParameterError(
+      'architecture',
+      `one of ${[...registry.keys()].map((n) => `'${n}'`).join(', ')}`,
+      architecture,
+    );
   }
   const { seed, numClasses, inputShape } = checkModelOptions(options);
   // One seed per initialiser drawn from the model seed: layers get different but reproducible weights.
@@ -116,8 +162,17 @@ export function createReferenceCnn(options: ModelOptions = {}): tfl.LayersModel 
 /** [height, width, channels] of a model's image input; throws when the model does not take images. */
 export function modelInputShape(model: tfl.LayersModel): [number, number, number] {
   const shape = model.inputs[0]?.shape;
-  if (model.inputs.length !== 1 || shape === undefined || shape.length !== 4 || !shape.slice(1).every((d) => typeof d === 'number')) {
-    throw invalidParameterError('model', 'a model with one image input [batch, height, width, channels]', described(`input shapes ${JSON.stringify(model.inputs.map((i) => i.shape))}`));
+  if (
+    model.inputs.length !== 1 ||
+    shape === undefined ||
+    shape.length !== 4 ||
+    !shape.slice(1).every((d) => typeof d === 'number')
+  ) {
+    throw invalidParameterError(
+      'model',
+      'a model with one image input [batch, height, width, channels]',
+      described(`input shapes ${JSON.stringify(model.inputs.map((i) => i.shape))}`),
+    );
   }
   return shape.slice(1) as [number, number, number];
 }
@@ -126,7 +181,11 @@ export function modelInputShape(model: tfl.LayersModel): [number, number, number
 export function modelNumClasses(model: tfl.LayersModel): number {
   const shape = model.outputs[0]?.shape;
   if (model.outputs.length !== 1 || shape === undefined || shape.length !== 2 || typeof shape[1] !== 'number') {
-    throw invalidParameterError('model', 'a classifier with one output [batch, classes]', described(`output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`));
+    throw invalidParameterError(
+      'model',
+      'a classifier with one output [batch, classes]',
+      described(`output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`),
+    );
   }
   return shape[1];
 }

@@ -17,7 +17,13 @@ export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 /** The order 'auto' tries: fastest first. */
-export const AUTO_ORDER: readonly Exclude<BackendName, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly Exclude<BackendName, 'auto'>[] = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'native',
+  'wasm',
+  'cpu',
+];
 
 export interface SelectBackendOptions {
   /** Also write why each earlier backend was skipped to `log` (default: stderr). */
@@ -53,7 +59,8 @@ const HOW_TO_GET: Record<Exclude<BackendName, 'auto'>, string> = {
     'CUDA 11.2 and cuDNN 8.1 (it downloads libtensorflow 2.9.1 with GPU support from storage.googleapis.com during install, so install needs that host reachable).',
   tensorflow:
     'To use it, install @tensorflow/tfjs-node 4.22.0 (pnpm add @tensorflow/tfjs-node@4.22.0); its install downloads libtensorflow 2.9.1 from storage.googleapis.com.',
-  native: 'It comes with @tta/native (its tfjs entry point, @tta/native/tfjs): rebuild it with `pnpm --filter @tta/native build` (needs cmake and a C++ compiler; OpenBLAS makes it fast).',
+  native:
+    'It comes with @tta/native (its tfjs entry point, @tta/native/tfjs): rebuild it with `pnpm --filter @tta/native build` (needs cmake and a C++ compiler; OpenBLAS makes it fast).',
   wasm: 'Install @tensorflow/tfjs-backend-wasm 4.22.0 (a dependency of @tta/model; reinstall with pnpm install).',
   cpu: 'Install @tensorflow/tfjs-backend-cpu 4.22.0 (a dependency of @tta/model; reinstall with pnpm install).',
 };
@@ -87,7 +94,8 @@ async function activate(name: Exclude<BackendName, 'auto'>, load: (id: string) =
     }
     case 'native': {
       load('@tta/native/tfjs');
-      if (tf.findBackendFactory('native') === null) throw new Error("@tta/native/tfjs loaded but registered no backend named 'native'");
+      if (tf.findBackendFactory('native') === null)
+        throw new Error("@tta/native/tfjs loaded but registered no backend named 'native'");
       if (!(await tf.setBackend('native'))) throw new Error('the native backend failed to initialise');
       return 'native';
     }
@@ -113,7 +121,10 @@ async function activate(name: Exclude<BackendName, 'auto'>, load: (id: string) =
  * tensorflow-gpu, tensorflow, native, wasm, cpu and reports why each earlier one was skipped.
  * A backend asked for by name that cannot run throws a BackendUnavailableError saying how to get it.
  */
-export async function selectBackend(name: BackendName = 'auto', options: SelectBackendOptions = {}): Promise<BackendSelection> {
+export async function selectBackend(
+  name: BackendName = 'auto',
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
   if (!BACKEND_NAMES.includes(name)) throw invalidParameterError('backend', `one of ${BACKEND_NAMES.join(', ')}`, name);
   const load = options.require ?? defaultRequire;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -138,9 +149,13 @@ export async function selectBackend(name: BackendName = 'auto', options: SelectB
   throw new BackendUnavailableError('auto', skipped.map((s) => `${s.name}: ${s.reason}`).join('; '), HOW_TO_GET.cpu);
 }
 
-/** The backend running now, as a BackendName when selectBackend chose it ('tensorflow-gpu' rather than tfjs's 'tensorflow'). */
+/**
+ * The backend running now, as a BackendName when selectBackend chose it ('tensorflow-gpu' rather than tfjs's
+ * 'tensorflow').
+ */
 export function currentBackend(): string {
   const engine = tf.getBackend();
-  if (selected !== undefined && (selected === engine || (selected === 'tensorflow-gpu' && engine === 'tensorflow'))) return selected;
+  if (selected !== undefined && (selected === engine || (selected === 'tensorflow-gpu' && engine === 'tensorflow')))
+    return selected;
   return engine;
 }

@@ -18,7 +18,10 @@ export interface TrainCachedRequest {
   /** Default 'reference-cnn'. */
   architecture?: string;
   trainOptions: TrainOptions;
-  /** The tta cache root; models go in its models/ folder. Default: TTA_CACHE_DIR, else the user cache folder (~/.cache/tta). */
+  /**
+   * The tta cache root; models go in its models/ folder. Default: TTA_CACHE_DIR, else the user cache folder
+   * (~/.cache/tta).
+   */
   cacheDir?: string;
   /** Train even when a cached model exists, then replace the cache entry. */
   noCache?: boolean;
@@ -37,17 +40,35 @@ export interface TrainCachedResult {
 export function datasetChecksum(data: ImageSplit): string {
   const s = checkSplit('data', data);
   if (s.height === 32 && s.width === 32 && s.channels === 3) return splitChecksum(s as unknown as Split);
-  return createHash('sha256').update(`tta-split-v1 ${s.count}x${s.height}x${s.width}x${s.channels}\n`).update(s.images).update(s.labels).digest('hex');
+  return createHash('sha256')
+    .update(`tta-split-v1 ${s.count}x${s.height}x${s.width}x${s.channels}\n`)
+    .update(s.images)
+    .update(s.labels)
+    .digest('hex');
 }
 
-/** The training options that change the resulting weights, normalised (defaults filled in) so equal requests give equal keys. */
+/**
+ * The training options that change the resulting weights, normalised (defaults filled in) so equal requests give equal
+ * keys.
+ */
 export function weightAffectingOptions(options: TrainOptions): Record<string, unknown> {
   const augment = options.augment ? { flip: options.augment.flip ?? true, shift: options.augment.shift ?? 0 } : false;
-  const validation = options.validation === undefined ? null : typeof options.validation === 'number' ? options.validation : { checksum: datasetChecksum(options.validation) };
+  const validation =
+    options.validation === undefined
+      ? null
+      : typeof options.validation === 'number'
+        ? options.validation
+        : { checksum: datasetChecksum(options.validation) };
   return { epochs: options.epochs ?? 3, batchSize: options.batchSize ?? 128, augment, validation };
 }
 
-export function cacheKey(parts: { architecture: string; trainOptions: TrainOptions; backend: string; datasetChecksum: string; numClasses?: number }): string {
+export function cacheKey(parts: {
+  architecture: string;
+  trainOptions: TrainOptions;
+  backend: string;
+  datasetChecksum: string;
+  numClasses?: number;
+}): string {
   const keyed = {
     version: 1,
     architecture: parts.architecture,
@@ -62,13 +83,21 @@ export function cacheKey(parts: { architecture: string; trainOptions: TrainOptio
 
 /** Returns the cached model for this request, or trains one, saves it into the cache and returns it. */
 export async function trainCached(request: TrainCachedRequest): Promise<TrainCachedResult> {
-  if (typeof request !== 'object' || request === null) throw invalidParameterError('request', 'an object { data, trainOptions, ... }', request);
+  if (typeof request !== 'object' || request === null)
+    throw invalidParameterError('request', 'an object { data, trainOptions, ... }', request);
   const { data, architecture = 'reference-cnn', trainOptions, noCache = false } = request;
-  if (typeof trainOptions !== 'object' || trainOptions === null) throw invalidParameterError('request.trainOptions', 'an object', trainOptions);
+  if (typeof trainOptions !== 'object' || trainOptions === null)
+    throw invalidParameterError('request.trainOptions', 'an object', trainOptions);
   const split = checkSplit('request.data', data);
   const backend = request.backend !== undefined ? (await selectBackend(request.backend)).backend : currentBackend();
   const checksum = datasetChecksum(split);
-  const key = cacheKey({ architecture, trainOptions, backend, datasetChecksum: checksum, numClasses: trainOptions.numClasses });
+  const key = cacheKey({
+    architecture,
+    trainOptions,
+    backend,
+    datasetChecksum: checksum,
+    numClasses: trainOptions.numClasses,
+  });
   const root = path.join(request.cacheDir !== undefined ? path.resolve(request.cacheDir) : defaultCacheDir(), 'models');
   const dir = path.join(root, `${architecture}-${key.slice(0, 24)}`);
   const inputShape: [number, number, number] = [split.height, split.width, split.channels];
@@ -85,7 +114,11 @@ export async function trainCached(request: TrainCachedRequest): Promise<TrainCac
   }
 
   const seed = trainOptions.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const model = createModel(architecture, { seed, inputShape, ...(trainOptions.numClasses !== undefined ? { numClasses: trainOptions.numClasses } : {}) });
+  const model = createModel(architecture, {
+    seed,
+    inputShape,
+    ...(trainOptions.numClasses !== undefined ? { numClasses: trainOptions.numClasses } : {}),
+  });
   try {
     const result = await train(model, split, { ...trainOptions, seed });
     const last = <T>(values: T[] | undefined): T | undefined => values?.[values.length - 1];
@@ -99,7 +132,9 @@ export async function trainCached(request: TrainCachedRequest): Promise<TrainCac
       metrics: {
         loss: last(result.history.loss),
         accuracy: last(result.history.accuracy),
-        ...(result.history.valLoss ? { valLoss: last(result.history.valLoss), valAccuracy: last(result.history.valAccuracy) } : {}),
+        ...(result.history.valLoss
+          ? { valLoss: last(result.history.valLoss), valAccuracy: last(result.history.valAccuracy) }
+          : {}),
       },
       imagesPerSecond: result.imagesPerSecond,
       trainingSeconds: result.seconds,

@@ -77,7 +77,10 @@ export async function saveModel(model: tfl.LayersModel, dir: string, metadata: M
           modelTopology: artifacts.modelTopology,
           ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
           weightsManifest: [{ paths, weights: artifacts.weightSpecs ?? [] }],
-          userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), [METADATA_KEY]: { ...metadata, createdAt: metadata.createdAt ?? new Date().toISOString() } },
+          userDefinedMetadata: {
+            ...(artifacts.userDefinedMetadata ?? {}),
+            [METADATA_KEY]: { ...metadata, createdAt: metadata.createdAt ?? new Date().toISOString() },
+          },
         };
         fs.writeFileSync(path.join(temporary, 'model.json'), JSON.stringify(modelJson));
         return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
@@ -90,13 +93,22 @@ export async function saveModel(model: tfl.LayersModel, dir: string, metadata: M
   }
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
+const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+  complex64: 8,
+};
 
 function specBytes(spec: tf.io.WeightsManifestEntry, file: string): number {
   const elements = spec.shape.reduce((a, b) => a * b, 1);
   const dtype = spec.quantization?.dtype ?? spec.dtype;
   const bytes = DTYPE_BYTES[dtype];
-  if (bytes === undefined) throw new ModelFileError(`${file}: weight ${spec.name} has unsupported dtype ${String(dtype)}`, file);
+  if (bytes === undefined)
+    throw new ModelFileError(`${file}: weight ${spec.name} has unsupported dtype ${String(dtype)}`, file);
   return elements * bytes;
 }
 
@@ -106,45 +118,69 @@ function readModelJson(file: string): tf.io.ModelJSON {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelFileError(code === 'ENOENT' ? `No model at ${path.dirname(file)}: ${path.basename(file)} does not exist` : `Cannot read ${file}: ${(error as Error).message}`, file);
+    throw new ModelFileError(
+      code === 'ENOENT'
+        ? `No model at ${path.dirname(file)}: ${path.basename(file)} does not exist`
+        : `Cannot read ${file}: ${(error as Error).message}`,
+      file,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ModelFileError(`${file} is not valid JSON (${(error as Error).message}); the model file is corrupt`, file);
+    throw new ModelFileError(
+      `${file} is not valid JSON (${(error as Error).message}); the model file is corrupt`,
+      file,
+    );
   }
   const m = json as tf.io.ModelJSON;
   if (typeof json !== 'object' || json === null || typeof m.modelTopology !== 'object' || m.modelTopology === null) {
     throw new ModelFileError(`${file} is not a TensorFlow.js layers model: it has no modelTopology`, file);
   }
   if (m.format !== undefined && m.format !== 'layers-model') {
-    throw new ModelFileError(`${file} is a '${m.format}' model; only TensorFlow.js layers models ('layers-model') can be loaded`, file);
+    throw new ModelFileError(
+      `${file} is a '${m.format}' model; only TensorFlow.js layers models ('layers-model') can be loaded`,
+      file,
+    );
   }
-  if (!Array.isArray(m.weightsManifest)) throw new ModelFileError(`${file} has no weightsManifest listing its weight files`, file);
+  if (!Array.isArray(m.weightsManifest))
+    throw new ModelFileError(`${file} has no weightsManifest listing its weight files`, file);
   return m;
 }
 
 /** Reads every weight shard named in the manifest, checking each group holds exactly the bytes its weights need. */
-function readWeights(dir: string, file: string, manifest: tf.io.WeightsManifestConfig): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+function readWeights(
+  dir: string,
+  file: string,
+  manifest: tf.io.WeightsManifestConfig,
+): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of manifest) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ModelFileError(`${file}: a weightsManifest entry lacks paths or weights`, file);
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights))
+      throw new ModelFileError(`${file}: a weightsManifest entry lacks paths or weights`, file);
     const parts: Uint8Array[] = [];
     for (const shard of group.paths) {
       const shardPath = path.resolve(dir, shard);
-      if (path.relative(dir, shardPath).startsWith('..')) throw new ModelFileError(`${file}: weight file ${shard} lies outside the model folder`, file);
+      if (path.relative(dir, shardPath).startsWith('..'))
+        throw new ModelFileError(`${file}: weight file ${shard} lies outside the model folder`, file);
       try {
         parts.push(fs.readFileSync(shardPath));
       } catch (error) {
-        throw new ModelFileError(`${file} names weight file ${shard}, which cannot be read: ${(error as Error).message}`, shardPath);
+        throw new ModelFileError(
+          `${file} names weight file ${shard}, which cannot be read: ${(error as Error).message}`,
+          shardPath,
+        );
       }
     }
     const groupBytes = parts.reduce((a, p) => a + p.length, 0);
     const expected = group.weights.reduce((a, s) => a + specBytes(s, file), 0);
     if (groupBytes !== expected) {
-      throw new ModelFileError(`Weight files ${group.paths.join(', ')} in ${dir} hold ${groupBytes} bytes but model.json describes ${expected}; the files are corrupt or do not belong to this model.json`, file);
+      throw new ModelFileError(
+        `Weight files ${group.paths.join(', ')} in ${dir} hold ${groupBytes} bytes but model.json describes ${expected}; the files are corrupt or do not belong to this model.json`,
+        file,
+      );
     }
     specs.push(...group.weights);
     buffers.push(...parts);
@@ -168,7 +204,10 @@ export interface LoadModelOptions {
  * Loads any TensorFlow.js layers model from a folder holding model.json and its weight files
  * (tta's own saves, or e.g. a Keras model converted with tensorflowjs_converter), with its tta metadata if any.
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<{ model: tfl.LayersModel; metadata: ModelMetadata | undefined }> {
+export async function loadModel(
+  dir: string,
+  options: LoadModelOptions = {},
+): Promise<{ model: tfl.LayersModel; metadata: ModelMetadata | undefined }> {
   if (typeof dir !== 'string' || dir === '') throw invalidParameterError('dir', 'a folder path', dir);
   const root = path.resolve(dir);
   const file = path.join(root, 'model.json');
@@ -188,7 +227,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   } catch (error) {
     throw new ModelFileError(`Cannot build the model in ${file}: ${(error as Error).message}`, file);
   }
-  const metadata = (json.userDefinedMetadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as ModelMetadata | undefined;
+  const metadata = (json.userDefinedMetadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
+    ModelMetadata | undefined;
   if (options.inputShape !== undefined) {
     const expected = options.inputShape;
     let actual: [number, number, number];
@@ -200,7 +240,10 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     }
     if (actual.some((d, i) => d !== expected[i])) {
       model.dispose();
-      throw new ModelFileError(`The model in ${dir} takes ${actual.join('x')} images (height x width x channels) but the data has ${expected.join('x')} images`, file);
+      throw new ModelFileError(
+        `The model in ${dir} takes ${actual.join('x')} images (height x width x channels) but the data has ${expected.join('x')} images`,
+        file,
+      );
     }
   }
   return { model, metadata };

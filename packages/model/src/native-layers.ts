@@ -17,7 +17,9 @@ type Kwargs = Record<string, unknown>;
 type LayerClass<Args> = new (args: Args) => tfl.layers.Layer;
 
 // tfjs-layers exports factories, not these classes.
-const KerasBatchNormalization = tfl.layers.batchNormalization().constructor as LayerClass<BatchNormalizationArgs | undefined>;
+const KerasBatchNormalization = tfl.layers.batchNormalization().constructor as LayerClass<
+  BatchNormalizationArgs | undefined
+>;
 const KerasConv2D = tfl.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as LayerClass<Conv2DArgs>;
 
 type NativeOps = typeof import('@tta/native/tfjs');
@@ -55,12 +57,26 @@ export class BatchNormalization extends KerasBatchNormalization {
     const input = singleInput(inputs);
     const state = this as unknown as BatchNormalizationState;
     const ops = kwargs.training === true ? nativeOps() : null;
-    if (ops === null || input === undefined || input.dtype !== 'float32' || input.size === 0 ||
-      (state.axis !== -1 && state.axis !== input.rank - 1)) return super.call(inputs, kwargs);
+    if (
+      ops === null ||
+      input === undefined ||
+      input.dtype !== 'float32' ||
+      input.size === 0 ||
+      (state.axis !== -1 && state.axis !== input.rank - 1)
+    )
+      return super.call(inputs, kwargs);
     return tf.tidy(() => {
-      const { y, mean, variance } = ops.batchNormTraining(input, state.gamma?.read() ?? null, state.beta?.read() ?? null, state.epsilon);
+      const { y, mean, variance } = ops.batchNormTraining(
+        input,
+        state.gamma?.read() ?? null,
+        state.beta?.read() ?? null,
+        state.epsilon,
+      );
       // Keras' update, as tfjs-layers writes it: moving -= (moving - batch) * (1 - momentum).
-      for (const [variable, value] of [[state.movingMean, mean], [state.movingVariance, variance]] as const) {
+      for (const [variable, value] of [
+        [state.movingMean, mean],
+        [state.movingVariance, variance],
+      ] as const) {
         const current = variable.read();
         variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - state.momentum)));
       }
@@ -88,18 +104,34 @@ export class Conv2D extends KerasConv2D {
     const state = this as unknown as Conv2DState;
     const activation = state.activation.getClassName();
     const ops = nativeOps();
-    if (ops === null || input === undefined || input.dtype !== 'float32' || input.rank !== 4 || state.dataFormat !== 'channelsLast' ||
-      !state.dilationRate.every((d) => d === 1) || (state.padding !== 'same' && state.padding !== 'valid') ||
-      (activation !== 'relu' && activation !== 'linear')) return super.call(inputs, kwargs);
-    return tf.tidy(() => ops.fusedConv2d({
-      x: input, filter: state.kernel.read(), bias: state.bias?.read() ?? null,
-      strides: state.strides as [number, number], pad: state.padding as 'same' | 'valid', activation,
-    }));
+    if (
+      ops === null ||
+      input === undefined ||
+      input.dtype !== 'float32' ||
+      input.rank !== 4 ||
+      state.dataFormat !== 'channelsLast' ||
+      !state.dilationRate.every((d) => d === 1) ||
+      (state.padding !== 'same' && state.padding !== 'valid') ||
+      (activation !== 'relu' && activation !== 'linear')
+    )
+      return super.call(inputs, kwargs);
+    return tf.tidy(() =>
+      ops.fusedConv2d({
+        x: input,
+        filter: state.kernel.read(),
+        bias: state.bias?.read() ?? null,
+        strides: state.strides as [number, number],
+        pad: state.padding as 'same' | 'valid',
+        activation,
+      }),
+    );
   }
 }
 
 for (const layer of [BatchNormalization, Conv2D]) {
-  tf.serialization.registerClass(layer as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  tf.serialization.registerClass(
+    layer as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+  );
 }
 
 /** Keras' BatchNormalization layer (tfl.layers.batchNormalization's arguments), fused on the native backend. */

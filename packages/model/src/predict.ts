@@ -23,7 +23,8 @@ export const UINT8_SCALE = 1 / 255;
 
 export function checkBatchSize(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw outOfRangeError(name, 'an integer >= 1', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw outOfRangeError(name, 'an integer >= 1', value);
   return value;
 }
 
@@ -38,16 +39,33 @@ function outputsLogits(model: tfl.LayersModel): boolean {
  * Converts images [start, start + count) of an NHWC buffer to a float32 batch in [0, 1]
  * (Uint8 is scaled by 1/255; Float32 is taken as already scaled). Reuses `scratch` when given.
  */
-export function imageBatch(images: Uint8Array | Float32Array, pixelsPerImage: number, start: number, count: number, shape: [number, number, number], scratch?: Float32Array): Float32Array {
+export function imageBatch(
+  images: Uint8Array | Float32Array,
+  pixelsPerImage: number,
+  start: number,
+  count: number,
+  shape: [number, number, number],
+  scratch?: Float32Array,
+): Float32Array {
   const begin = start * pixelsPerImage;
   const end = begin + count * pixelsPerImage;
   if (images instanceof Float32Array) return images.subarray(begin, end);
-  const out = scratch !== undefined && scratch.length >= count * pixelsPerImage ? scratch.subarray(0, count * pixelsPerImage) : undefined;
-  return augment(images.subarray(begin, end), [count, shape[0], shape[1], shape[2]], [{}], { scale: UINT8_SCALE, ...(out ? { out } : {}) });
+  const out =
+    scratch !== undefined && scratch.length >= count * pixelsPerImage
+      ? scratch.subarray(0, count * pixelsPerImage)
+      : undefined;
+  return augment(images.subarray(begin, end), [count, shape[0], shape[1], shape[2]], [{}], {
+    scale: UINT8_SCALE,
+    ...(out ? { out } : {}),
+  });
 }
 
 /** Class probabilities [n, classes] for NHWC images, computed batch by batch. */
-export async function predict(model: tfl.LayersModel, images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
+export async function predict(
+  model: tfl.LayersModel,
+  images: Uint8Array | Float32Array,
+  options: PredictOptions = {},
+): Promise<Float32Array> {
   if (!(images instanceof Uint8Array) && !(images instanceof Float32Array)) {
     throw invalidParameterError('images', 'a Uint8Array (0-255) or Float32Array (0-1) of NHWC pixels', images);
   }
@@ -63,7 +81,11 @@ export async function predict(model: tfl.LayersModel, images: Uint8Array | Float
   }
   const pixelsPerImage = shape[0] * shape[1] * shape[2];
   if (images.length % pixelsPerImage !== 0) {
-    throw outOfRangeError('images', `a whole number of ${shape.join('x')} images (a multiple of ${pixelsPerImage} values)`, images);
+    throw outOfRangeError(
+      'images',
+      `a whole number of ${shape.join('x')} images (a multiple of ${pixelsPerImage} values)`,
+      images,
+    );
   }
   const n = images.length / pixelsPerImage;
   const classes = modelNumClasses(model);
@@ -75,7 +97,9 @@ export async function predict(model: tfl.LayersModel, images: Uint8Array | Float
     const batch = imageBatch(images, pixelsPerImage, start, count, shape, scratch);
     const probabilities = tf.tidy(() => {
       // batchSize: tfjs-layers would otherwise split the batch into slices of 32 and concatenate them.
-      const output = model.predict(tf.tensor4d(batch, [count, shape[0], shape[1], shape[2]]), { batchSize: count }) as tf.Tensor;
+      const output = model.predict(tf.tensor4d(batch, [count, shape[0], shape[1], shape[2]]), {
+        batchSize: count,
+      }) as tf.Tensor;
       return applySoftmax ? tf.softmax(output) : output;
     });
     try {

@@ -7,7 +7,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { augment } from '@tta/native';
-import { abortError, described, invalidParameterError, outOfRangeError, seededRandom, randomInt, shuffleInPlace } from '@tta/util';
+import {
+  abortError,
+  described,
+  invalidParameterError,
+  outOfRangeError,
+  seededRandom,
+  randomInt,
+  shuffleInPlace,
+} from '@tta/util';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { modelInputShape, modelNumClasses } from './architectures';
 import { checkBatchSize, imageBatch, UINT8_SCALE } from './predict';
@@ -25,7 +33,10 @@ export interface ImageSplit {
 export interface AugmentTrainingOptions {
   /** Flip each image horizontally with probability 1/2. Default true. */
   flip?: boolean;
-  /** Shift each image by a whole number of pixels drawn uniformly from [-shift, shift] on each axis (edges repeat). Default 0. */
+  /**
+   * Shift each image by a whole number of pixels drawn uniformly from [-shift, shift] on each axis (edges repeat).
+   * Default 0.
+   */
   shift?: number;
 }
 
@@ -46,9 +57,13 @@ export interface TrainOptions {
   epochs?: number;
   /** Default 128. */
   batchSize?: number;
-  /** Seeds the validation hold-out, the shuffles and the augmentation. Random when omitted (and reported in the result). */
+  /**
+   * Seeds the validation hold-out, the shuffles and the augmentation. Random when omitted (and reported in the result).
+   */
   seed?: number;
-  /** Hold out a fraction in (0, 1) or a count of the training images, or evaluate on a given split, after every epoch. */
+  /**
+   * Hold out a fraction in (0, 1) or a count of the training images, or evaluate on a given split, after every epoch.
+   */
   validation?: number | ImageSplit;
   /** Random flips and shifts of each training image. Default false. */
   augment?: false | AugmentTrainingOptions;
@@ -81,46 +96,79 @@ export interface TrainResult {
 
 export function checkSplit(name: string, split: unknown): ImageSplit {
   const s = split as ImageSplit;
-  if (typeof split !== 'object' || split === null || !(s.images instanceof Uint8Array) || !(s.labels instanceof Uint8Array)) {
-    throw invalidParameterError(name, 'a split { images: Uint8Array, labels: Uint8Array, count, height, width, channels }', split);
+  if (
+    typeof split !== 'object' ||
+    split === null ||
+    !(s.images instanceof Uint8Array) ||
+    !(s.labels instanceof Uint8Array)
+  ) {
+    throw invalidParameterError(
+      name,
+      'a split { images: Uint8Array, labels: Uint8Array, count, height, width, channels }',
+      split,
+    );
   }
   for (const key of ['count', 'height', 'width', 'channels'] as const) {
-    if (!Number.isSafeInteger(s[key]) || s[key] < (key === 'count' ? 0 : 1)) throw outOfRangeError(`${name}.${key}`, 'a positive integer', s[key]);
+    if (!Number.isSafeInteger(s[key]) || s[key] < (key === 'count' ? 0 : 1))
+      throw outOfRangeError(`${name}.${key}`, 'a positive integer', s[key]);
   }
   if (s.images.length !== s.count * s.height * s.width * s.channels || s.labels.length !== s.count) {
     throw outOfRangeError(
       name,
       'images of count * height * width * channels bytes and count labels',
-      described(`count ${s.count}, ${s.height}x${s.width}x${s.channels}, ${s.images.length} image bytes, ${s.labels.length} labels`),
+      described(
+        `count ${s.count}, ${s.height}x${s.width}x${s.channels}, ${s.images.length} image bytes, ${s.labels.length} labels`,
+      ),
     );
   }
   return s;
 }
 
-function checkSplitMatchesModel(name: string, split: ImageSplit, inputShape: [number, number, number], numClasses: number): void {
+function checkSplitMatchesModel(
+  name: string,
+  split: ImageSplit,
+  inputShape: [number, number, number],
+  numClasses: number,
+): void {
   if (split.height !== inputShape[0] || split.width !== inputShape[1] || split.channels !== inputShape[2]) {
-    throw outOfRangeError(name, `images of the model's input shape ${inputShape.join('x')}`, described(`${split.height}x${split.width}x${split.channels} images`));
+    throw outOfRangeError(
+      name,
+      `images of the model's input shape ${inputShape.join('x')}`,
+      described(`${split.height}x${split.width}x${split.channels} images`),
+    );
   }
   for (let i = 0; i < split.count; i++) {
-    if (split.labels[i]! >= numClasses) throw outOfRangeError(`${name}.labels[${i}]`, `a class index below ${numClasses}`, split.labels[i]);
+    if (split.labels[i]! >= numClasses)
+      throw outOfRangeError(`${name}.labels[${i}]`, `a class index below ${numClasses}`, split.labels[i]);
   }
 }
 
 function checkAugment(value: unknown): Required<AugmentTrainingOptions> | undefined {
   if (value === undefined || value === false) return undefined;
-  if (typeof value !== 'object' || value === null) throw invalidParameterError('options.augment', 'false or an object { flip?, shift? }', value);
+  if (typeof value !== 'object' || value === null)
+    throw invalidParameterError('options.augment', 'false or an object { flip?, shift? }', value);
   const { flip = true, shift = 0 } = value as AugmentTrainingOptions;
   if (typeof flip !== 'boolean') throw invalidParameterError('options.augment.flip', 'a boolean', flip);
-  if (typeof shift !== 'number' || !Number.isSafeInteger(shift) || shift < 0) throw outOfRangeError('options.augment.shift', 'an integer >= 0 (pixels)', shift);
+  if (typeof shift !== 'number' || !Number.isSafeInteger(shift) || shift < 0)
+    throw outOfRangeError('options.augment.shift', 'an integer >= 0 (pixels)', shift);
   return { flip, shift };
 }
 
 /** Writes one batch of training images, each with its own random view, into `out`. */
-function augmentedBatch(split: ImageSplit, indices: ArrayLike<number>, gathered: Uint8Array, out: Float32Array, aug: Required<AugmentTrainingOptions> | undefined, random: () => number): Float32Array {
+function augmentedBatch(
+  split: ImageSplit,
+  indices: ArrayLike<number>,
+  gathered: Uint8Array,
+  out: Float32Array,
+  aug: Required<AugmentTrainingOptions> | undefined,
+  random: () => number,
+): Float32Array {
   const pixels = split.height * split.width * split.channels;
   const n = indices.length;
-  for (let i = 0; i < n; i++) gathered.set(split.images.subarray(indices[i]! * pixels, (indices[i]! + 1) * pixels), i * pixels);
-  if (aug === undefined || (!aug.flip && aug.shift === 0)) return imageBatch(gathered, pixels, 0, n, [split.height, split.width, split.channels], out);
+  for (let i = 0; i < n; i++)
+    gathered.set(split.images.subarray(indices[i]! * pixels, (indices[i]! + 1) * pixels), i * pixels);
+  if (aug === undefined || (!aug.flip && aug.shift === 0))
+    return imageBatch(gathered, pixels, 0, n, [split.height, split.width, split.channels], out);
   const shape = [1, split.height, split.width, split.channels] as const;
   for (let i = 0; i < n; i++) {
     const view = {
@@ -128,7 +176,11 @@ function augmentedBatch(split: ImageSplit, indices: ArrayLike<number>, gathered:
       dx: aug.shift > 0 ? randomInt(random, 2 * aug.shift + 1) - aug.shift : 0,
       dy: aug.shift > 0 ? randomInt(random, 2 * aug.shift + 1) - aug.shift : 0,
     };
-    augment(gathered.subarray(i * pixels, (i + 1) * pixels), shape, [view], { scale: UINT8_SCALE, out: out.subarray(i * pixels, (i + 1) * pixels), threads: 1 });
+    augment(gathered.subarray(i * pixels, (i + 1) * pixels), shape, [view], {
+      scale: UINT8_SCALE,
+      out: out.subarray(i * pixels, (i + 1) * pixels),
+      threads: 1,
+    });
   }
   return out.subarray(0, n * pixels);
 }
@@ -140,7 +192,13 @@ function labelBatch(split: ImageSplit, indices: ArrayLike<number>, numClasses: n
 }
 
 /** Mean categorical cross-entropy and accuracy of the model on some images of a split. */
-async function evaluate(model: tfl.LayersModel, split: ImageSplit, indices: Uint32Array, batchSize: number, numClasses: number): Promise<{ loss: number; accuracy: number }> {
+async function evaluate(
+  model: tfl.LayersModel,
+  split: ImageSplit,
+  indices: Uint32Array,
+  batchSize: number,
+  numClasses: number,
+): Promise<{ loss: number; accuracy: number }> {
   const pixels = split.height * split.width * split.channels;
   const gathered = new Uint8Array(Math.min(batchSize, indices.length) * pixels);
   const scratch = new Float32Array(gathered.length);
@@ -149,7 +207,10 @@ async function evaluate(model: tfl.LayersModel, split: ImageSplit, indices: Uint
   for (let start = 0; start < indices.length; start += batchSize) {
     const batchIndices = indices.subarray(start, Math.min(indices.length, start + batchSize));
     const x = augmentedBatch(split, batchIndices, gathered, scratch, undefined, Math.random);
-    const output = tf.tidy(() => model.predict(tf.tensor4d(x, [batchIndices.length, split.height, split.width, split.channels])) as tf.Tensor);
+    const output = tf.tidy(
+      () =>
+        model.predict(tf.tensor4d(x, [batchIndices.length, split.height, split.width, split.channels])) as tf.Tensor,
+    );
     const p = (await output.data()) as Float32Array;
     output.dispose();
     for (let i = 0; i < batchIndices.length; i++) {
@@ -168,20 +229,29 @@ async function evaluate(model: tfl.LayersModel, split: ImageSplit, indices: Uint
 function checkTrainOptions(options: TrainOptions) {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object', options);
   const epochs = options.epochs ?? 3;
-  if (typeof epochs !== 'number' || !Number.isSafeInteger(epochs) || epochs < 1) throw outOfRangeError('options.epochs', 'an integer >= 1', epochs);
+  if (typeof epochs !== 'number' || !Number.isSafeInteger(epochs) || epochs < 1)
+    throw outOfRangeError('options.epochs', 'an integer >= 1', epochs);
   const batchSize = checkBatchSize('options.batchSize', options.batchSize, 128);
   if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isSafeInteger(options.seed))) {
     throw invalidParameterError('options.seed', 'a safe integer', options.seed);
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidParameterError('options.onProgress', 'a function', options.onProgress);
-  if (options.signal !== undefined && (typeof options.signal !== 'object' || options.signal === null || typeof options.signal.aborted !== 'boolean')) {
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidParameterError('options.onProgress', 'a function', options.onProgress);
+  if (
+    options.signal !== undefined &&
+    (typeof options.signal !== 'object' || options.signal === null || typeof options.signal.aborted !== 'boolean')
+  ) {
     throw invalidParameterError('options.signal', 'an AbortSignal', options.signal);
   }
   return { epochs, batchSize, aug: checkAugment(options.augment) };
 }
 
 /** Trains a compiled classifier on a uint8 dataset; see TrainOptions for what can be set. */
-export async function train(model: tfl.LayersModel, data: ImageSplit, options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(
+  model: tfl.LayersModel,
+  data: ImageSplit,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
   const { epochs, batchSize, aug } = checkTrainOptions(options);
   const split = checkSplit('data', data);
   const inputShape = modelInputShape(model);
@@ -200,7 +270,11 @@ export async function train(model: tfl.LayersModel, data: ImageSplit, options: T
   if (typeof validation === 'number') {
     const held = validation > 0 && validation < 1 ? Math.round(validation * split.count) : validation;
     if (!Number.isSafeInteger(held) || held < 1 || held >= split.count) {
-      throw outOfRangeError('options.validation', `a fraction in (0, 1) or an image count in [1, ${split.count - 1}] leaving both parts non-empty`, validation);
+      throw outOfRangeError(
+        'options.validation',
+        `a fraction in (0, 1) or an image count in [1, ${split.count - 1}] leaving both parts non-empty`,
+        validation,
+      );
     }
     shuffleInPlace(trainIndices, random);
     validationIndices = trainIndices.slice(0, held).sort();
@@ -234,7 +308,12 @@ export async function train(model: tfl.LayersModel, data: ImageSplit, options: T
   const started = performance.now();
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      const bar = new ProgressBar({ label: `train epoch ${epoch}/${epochs}`, total: trainIndices.length, unit: 'img', mode: options.progress ?? 'quiet' });
+      const bar = new ProgressBar({
+        label: `train epoch ${epoch}/${epochs}`,
+        total: trainIndices.length,
+        unit: 'img',
+        mode: options.progress ?? 'quiet',
+      });
       const order = shuffleInPlace(trainIndices.slice(), random);
       const epochStart = performance.now();
       let lossSum = 0;
@@ -264,7 +343,15 @@ export async function train(model: tfl.LayersModel, data: ImageSplit, options: T
         const seconds = (performance.now() - epochStart) / 1000;
         const imagesPerSecond = done / Math.max(seconds, 1e-9);
         bar.update(done, { loss: lossSum / done, acc: correctSum / done });
-        options.onProgress?.({ epoch, epochs, done, total: order.length, loss: lossSum / done, accuracy: correctSum / done, imagesPerSecond });
+        options.onProgress?.({
+          epoch,
+          epochs,
+          done,
+          total: order.length,
+          loss: lossSum / done,
+          accuracy: correctSum / done,
+          imagesPerSecond,
+        });
         // trainOnBatch resolves on microtasks only; a turn of the event loop lets SIGINT
         // handlers (and thus cancellation) run between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));

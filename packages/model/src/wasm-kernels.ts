@@ -29,7 +29,15 @@ export function conv2dBackpropFilterComposed(
     const { top, bottom, left, right } = info.padInfo;
     const [batch, , , inChannels] = x.shape;
     const [filterHeight, filterWidth, , outChannels] = filterShape;
-    const padded = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    const padded =
+      top || bottom || left || right
+        ? tf.pad(x, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ])
+        : x;
     const dy2d = tf.reshape(dy, [-1, outChannels]);
     const taps: tf.Tensor2D[] = [];
     for (let kh = 0; kh < filterHeight; kh++) {
@@ -39,7 +47,12 @@ export function conv2dBackpropFilterComposed(
         const window = tf.stridedSlice(
           padded,
           [0, h0, w0, 0],
-          [batch, h0 + (info.outHeight - 1) * info.strideHeight + 1, w0 + (info.outWidth - 1) * info.strideWidth + 1, inChannels],
+          [
+            batch,
+            h0 + (info.outHeight - 1) * info.strideHeight + 1,
+            w0 + (info.outWidth - 1) * info.strideWidth + 1,
+            inChannels,
+          ],
           [1, info.strideHeight, info.strideWidth, 1],
         );
         taps.push(tf.matMul(tf.reshape(window, [-1, inChannels]), dy2d, true, false));

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, conv2dBackpropFilterComposed, createModel, selectBackend, train } from '../src';
 import { quadrantTask } from './helpers';
 
+// The real loader, wrapped to simulate missing packages.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const realRequire = (id: string) => require(id);
 const missing = (names: string[]) => (id: string) => {
   if (names.includes(id)) throw new Error(`Cannot find module '${id}'`);
@@ -12,15 +14,23 @@ afterAll(async () => {
   await selectBackend('cpu');
 });
 
-test("auto falls back past missing backends, and says why each was skipped", async () => {
+test('auto falls back past missing backends, and says why each was skipped', async () => {
   const lines: string[] = [];
-  const all = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tta/native/tfjs', '@tensorflow/tfjs-backend-wasm'];
+  const all = [
+    '@tensorflow/tfjs-node-gpu',
+    '@tensorflow/tfjs-node',
+    '@tta/native/tfjs',
+    '@tensorflow/tfjs-backend-wasm',
+  ];
   const selection = await selectBackend('auto', { explain: true, log: (l) => lines.push(l), require: missing(all) });
   expect(selection.backend).toBe('cpu');
   expect(tf.getBackend()).toBe('cpu');
   expect(selection.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'native', 'wasm']);
   expect(selection.skipped[0]!.reason).toMatch(/Cannot find module '@tensorflow\/tfjs-node-gpu'/);
-  expect(lines).toEqual([...selection.skipped.map((s) => `backend ${s.name} skipped: ${s.reason}`), 'backend cpu selected']);
+  expect(lines).toEqual([
+    ...selection.skipped.map((s) => `backend ${s.name} skipped: ${s.reason}`),
+    'backend cpu selected',
+  ]);
   const wasm = await selectBackend('auto', { require: missing(all.slice(0, 3)) });
   expect(wasm.backend).toBe('wasm');
   expect(tf.getBackend()).toBe('wasm');
@@ -38,18 +48,35 @@ test('an unavailable backend asked for by name is a clear error saying how to ge
   await expect(selectBackend('tensorflow-gpu', { require: missing(['@tensorflow/tfjs-node-gpu']) })).rejects.toThrow(
     /Backend 'tensorflow-gpu' is not available: Cannot find module .*install @tensorflow\/tfjs-node-gpu.*CUDA 11\.2 and cuDNN 8\.1/,
   );
-  await expect(selectBackend('tensorflow', { require: missing(['@tensorflow/tfjs-node']) })).rejects.toThrow(/pnpm add @tensorflow\/tfjs-node@4\.22\.0/);
-  await expect(selectBackend('native', { require: missing(['@tta/native/tfjs']) })).rejects.toThrow(/@tta\/native\/tfjs/);
-  await expect(selectBackend('metal' as never)).rejects.toThrow(/Expected one of auto, tensorflow-gpu, tensorflow, native, wasm, cpu for backend but received 'metal'/);
+  await expect(selectBackend('tensorflow', { require: missing(['@tensorflow/tfjs-node']) })).rejects.toThrow(
+    /pnpm add @tensorflow\/tfjs-node@4\.22\.0/,
+  );
+  await expect(selectBackend('native', { require: missing(['@tta/native/tfjs']) })).rejects.toThrow(
+    /@tta\/native\/tfjs/,
+  );
+  await expect(selectBackend('metal' as never)).rejects.toThrow(
+    /Expected one of auto, tensorflow-gpu, tensorflow, native, wasm, cpu for backend but received 'metal'/,
+  );
 });
 
 test('the composed Conv2DBackpropFilter matches the cpu kernel for strides and paddings', async () => {
   await selectBackend('cpu');
   const x = tf.randomUniform([2, 9, 8, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
-  for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid'], [1, 1]] as const) {
+  for (const [stride, pad] of [
+    [1, 'same'],
+    [2, 'same'],
+    [2, 'valid'],
+    [1, 1],
+  ] as const) {
     const dyShape = tf.conv2d(x, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, stride, pad).shape;
     const dy = tf.randomUniform(dyShape, -1, 1, 'float32', 2) as tf.Tensor4D;
-    const expected = await tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, stride, pad), dy)))(tf.zeros([3, 3, 3, 4]))).data();
+    const expected = await tf
+      .tidy(() =>
+        tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, stride, pad), dy)))(
+          tf.zeros([3, 3, 3, 4]),
+        ),
+      )
+      .data();
     const actual = await conv2dBackpropFilterComposed(x, dy, [3, 3, 3, 4], stride, pad).data();
     Array.from(actual).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
   }

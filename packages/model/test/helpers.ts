@@ -5,7 +5,7 @@ import type { ImageSplit } from '../src';
 /** A learnable synthetic task: the class is which quadrant of the image is bright. */
 export function quadrantTask(count: number, size = 8, seed = 1): ImageSplit {
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   const images = new Uint8Array(count * size * size * 3);
   const labels = new Uint8Array(count);
   const half = size / 2;
@@ -15,7 +15,8 @@ export function quadrantTask(count: number, size = 8, seed = 1): ImageSplit {
     for (let y = 0; y < size; y++)
       for (let x = 0; x < size; x++) {
         const q = (y >= half ? 2 : 0) + (x >= half ? 1 : 0);
-        for (let c = 0; c < 3; c++) images[((i * size + y) * size + x) * 3 + c] = Math.floor((q === label ? 160 : 20) + random() * 80);
+        for (let c = 0; c < 3; c++)
+          images[((i * size + y) * size + x) * 3 + c] = Math.floor((q === label ? 160 : 20) + random() * 80);
       }
   }
   return { images, labels, count, height: size, width: size, channels: 3 };

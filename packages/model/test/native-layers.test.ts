@@ -27,14 +27,31 @@ function build({ conv, norm }: Factories): tfl.Sequential {
 
 function batch(): { x: tf.Tensor; y: tf.Tensor } {
   let state = 5;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const x = tf.tensor4d(Float32Array.from({ length: 16 * 8 * 8 * 3 }, () => random() * 2 - 0.5), [16, 8, 8, 3]);
-  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32'), 3), 'float32'));
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 16 * 8 * 8 * 3 }, () => random() * 2 - 0.5),
+    [16, 8, 8, 3],
+  );
+  const y = tf.tidy(() =>
+    tf.cast(
+      tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: 16 }, (_, i) => i % 3),
+          'int32',
+        ),
+        3,
+      ),
+      'float32',
+    ),
+  );
   return { x, y };
 }
 
 /** Loss and every weight (moving statistics included) after two training steps from `initial`. */
-async function trainStep(factories: Factories, initial: tf.Tensor[]): Promise<{ loss: number; weights: Float32Array[] }> {
+async function trainStep(
+  factories: Factories,
+  initial: tf.Tensor[],
+): Promise<{ loss: number; weights: Float32Array[] }> {
   const model = build(factories);
   model.setWeights(initial);
   const { x, y } = batch();
@@ -69,32 +86,41 @@ afterAll(async () => {
 
 test('they are the Keras layers: class names, configs and weights as tfjs-layers, and loading a model gives these classes', async () => {
   await selectBackend('cpu');
-  const a = build(ours), b = build(stock);
+  const a = build(ours),
+    b = build(stock);
   expect(a.layers.map((l) => l.getClassName())).toEqual(b.layers.map((l) => l.getClassName()));
   const config = (m: tfl.LayersModel) => m.layers.map((l) => ({ ...l.getConfig(), name: undefined }));
   expect(config(a)).toEqual(config(b));
   expect(a.getWeights().map((w) => w.shape)).toEqual(b.getWeights().map((w) => w.shape));
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await b.save(tf.io.withSaveHandler(async (saved) => { artifacts = saved; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  await b.save(
+    tf.io.withSaveHandler(async (saved) => {
+      artifacts = saved;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
   expect(loaded.layers[0]).toBeInstanceOf(Conv2D);
   expect(loaded.layers[1]).toBeInstanceOf(BatchNormalization);
   [a, b, loaded].forEach((m) => m.dispose());
 });
 
-test.each(['native', 'cpu'] as const)('on %s, a training step matches tfjs-layers\' own layers (loss, weights, moving statistics), with no tensor left behind', async (backend) => {
-  await selectBackend(backend);
-  const reference = build(stock);
-  const initial = reference.getWeights().map((w) => w.clone());
-  reference.dispose();
-  const before = tf.memory().numTensors;
-  const fused = await trainStep(ours, initial);
-  expect(tf.memory().numTensors).toBe(before);
-  const expected = await trainStep(stock, initial);
-  expect(fused.loss).toBeCloseTo(expected.loss, 4);
-  expectClose(fused.weights, expected.weights);
-  tf.dispose(initial);
-});
+test.each(['native', 'cpu'] as const)(
+  "on %s, a training step matches tfjs-layers' own layers (loss, weights, moving statistics), with no tensor left behind",
+  async (backend) => {
+    await selectBackend(backend);
+    const reference = build(stock);
+    const initial = reference.getWeights().map((w) => w.clone());
+    reference.dispose();
+    const before = tf.memory().numTensors;
+    const fused = await trainStep(ours, initial);
+    expect(tf.memory().numTensors).toBe(before);
+    const expected = await trainStep(stock, initial);
+    expect(fused.loss).toBeCloseTo(expected.loss, 4);
+    expectClose(fused.weights, expected.weights);
+    tf.dispose(initial);
+  },
+);
 
 test('on native, training runs the fused kernels instead of the compositions', async () => {
   await selectBackend('native');
@@ -102,13 +128,16 @@ test('on native, training runs the fused kernels instead of the compositions', a
   const kernelsOf = async (factories: Factories) => {
     const model = build(factories);
     await model.trainOnBatch(x, y);
-    const profile = await tf.profile(async () => { await model.trainOnBatch(x, y); });
+    const profile = await tf.profile(async () => {
+      await model.trainOnBatch(x, y);
+    });
     model.optimizer.dispose();
     model.dispose();
     const names = profile.kernels.map((k) => k.name);
     return (name: string) => names.filter((k) => k === name).length;
   };
-  const fused = await kernelsOf(ours), composed = await kernelsOf(stock);
+  const fused = await kernelsOf(ours),
+    composed = await kernelsOf(stock);
   expect(fused('TtaFusedConv2D')).toBe(2);
   expect(fused('Conv2D')).toBe(0);
   // tfjs-layers splits the relu conv while training; the linear one it keeps fused.
@@ -127,7 +156,10 @@ test('on native, the reference CNN trains with the fused Adam, which the model o
   const model = createReferenceCnn({ seed: 2 });
   expect(model.optimizer.getClassName()).toBe('Adam');
   expect(model.optimizer.constructor.name).toBe('FusedAdamOptimizer');
-  const { x, y } = tf.tidy(() => ({ x: tf.randomUniform([4, 32, 32, 3]), y: tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10), 'float32') }));
+  const { x, y } = tf.tidy(() => ({
+    x: tf.randomUniform([4, 32, 32, 3]),
+    y: tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10), 'float32'),
+  }));
   await model.trainOnBatch(x, y);
   tf.dispose([x, y]);
   model.dispose();
@@ -155,7 +187,8 @@ test('the reference CNN: a training step on native (fused layers) matches one on
     // @tta/native). Everything else is the model as createReferenceCnn builds it.
     model.optimizer.dispose();
     model.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
-    const x = tf.tensor4d(values.x, [2, 32, 32, 3]), y = tf.tensor2d(values.y, [2, 10]);
+    const x = tf.tensor4d(values.x, [2, 32, 32, 3]),
+      y = tf.tensor2d(values.y, [2, 10]);
     return finish(model, (await model.trainOnBatch(x, y)) as number, [x, y]);
   };
   const expected = await step('cpu');

@@ -18,7 +18,13 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 test('training on a small learnable task reaches high accuracy, with validation and progress reports', async () => {
   const model = createModel('small-cnn', { seed: 3, numClasses: 4, inputShape: shape });
   const reports: number[] = [];
-  const result = await train(model, data, { epochs: 6, batchSize: 16, seed: 3, validation: 0.25, onProgress: (p) => reports.push(p.done) });
+  const result = await train(model, data, {
+    epochs: 6,
+    batchSize: 16,
+    seed: 3,
+    validation: 0.25,
+    onProgress: (p) => reports.push(p.done),
+  });
   expect(result.history.loss).toHaveLength(6);
   expect(result.history.loss[5]!).toBeLessThan(result.history.loss[0]!);
   expect(result.history.valAccuracy![5]!).toBeGreaterThan(0.9);
@@ -64,12 +70,24 @@ test('an aborted signal stops training at the next batch with an AbortError, and
   const model = createModel('small-cnn', { seed: 1, numClasses: 4, inputShape: shape });
   const controller = new AbortController();
   let batches = 0;
-  const run = train(model, data, { epochs: 3, batchSize: 16, seed: 1, signal: controller.signal, onProgress: () => ++batches === 2 && controller.abort() });
+  const run = train(model, data, {
+    epochs: 3,
+    batchSize: 16,
+    seed: 1,
+    signal: controller.signal,
+    onProgress: () => ++batches === 2 && controller.abort(),
+  });
   await expect(run).rejects.toMatchObject({ name: 'AbortError' });
   expect(batches).toBe(2);
   let sigintBatches = 0;
   const listeners = process.listenerCount('SIGINT');
-  const viaSigint = train(model, data, { epochs: 1, batchSize: 16, seed: 1, cancelOnSigint: true, onProgress: () => ++sigintBatches === 1 && process.emit('SIGINT') });
+  const viaSigint = train(model, data, {
+    epochs: 1,
+    batchSize: 16,
+    seed: 1,
+    cancelOnSigint: true,
+    onProgress: () => ++sigintBatches === 1 && process.emit('SIGINT'),
+  });
   await expect(viaSigint).rejects.toMatchObject({ name: 'AbortError' });
   expect(sigintBatches).toBe(1);
   expect(process.listenerCount('SIGINT')).toBe(listeners);
@@ -80,7 +98,9 @@ test('bad training input gets clear errors', async () => {
   const model = createModel('small-cnn', { numClasses: 4, inputShape: shape });
   await expect(train(model, { ...data, count: 3 })).rejects.toThrow(/for data but received count 3/);
   await expect(train(model, quadrantTask(8, 16))).rejects.toThrow(/input shape 8x8x3.*16x16x3/);
-  await expect(train(model, data, { epochs: 0 })).rejects.toThrow(/Expected an integer >= 1 for options.epochs but received 0/);
+  await expect(train(model, data, { epochs: 0 })).rejects.toThrow(
+    /Expected an integer >= 1 for options.epochs but received 0/,
+  );
   await expect(train(model, data, { validation: 256 })).rejects.toThrow(/options.validation/);
   await expect(train(model, { ...data, labels: new Uint8Array(256).fill(7) })).rejects.toThrow(/class index below 4/);
   model.dispose();
@@ -106,7 +126,9 @@ test('corrupt, missing or mismatched model files give clear errors', async () =>
   const model = createModel('small-cnn', { seed: 5, numClasses: 4, inputShape: shape });
   const dir = path.join(tmp, 'corrupt');
   await saveModel(model, dir, { architecture: 'small-cnn' });
-  await expect(loadModel(dir, { inputShape: [32, 32, 3] })).rejects.toThrow(/takes 8x8x3 images .* but the data has 32x32x3 images/);
+  await expect(loadModel(dir, { inputShape: [32, 32, 3] })).rejects.toThrow(
+    /takes 8x8x3 images .* but the data has 32x32x3 images/,
+  );
   const shard = path.join(dir, 'group1-shard1of1.bin');
   fs.writeFileSync(shard, fs.readFileSync(shard).subarray(0, 100));
   await expect(loadModel(dir)).rejects.toThrow(/hold 100 bytes but model.json describes \d+/);
@@ -134,32 +156,79 @@ test('loads a hand-made Keras-style layers model and predicts what its weights s
         config: {
           name: 'sequential',
           layers: [
-            { class_name: 'InputLayer', config: { batch_input_shape: [null, 2, 1, 1], dtype: 'float32', sparse: false, name: 'input_1' } },
-            { class_name: 'Flatten', config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' } },
-            { class_name: 'Dense', config: { name: 'dense', trainable: true, dtype: 'float32', units: 2, activation: 'linear', use_bias: true, kernel_initializer: { class_name: 'Zeros', config: {} }, bias_initializer: { class_name: 'Zeros', config: {} }, kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null } },
+            {
+              class_name: 'InputLayer',
+              config: { batch_input_shape: [null, 2, 1, 1], dtype: 'float32', sparse: false, name: 'input_1' },
+            },
+            {
+              class_name: 'Flatten',
+              config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' },
+            },
+            {
+              class_name: 'Dense',
+              config: {
+                name: 'dense',
+                trainable: true,
+                dtype: 'float32',
+                units: 2,
+                activation: 'linear',
+                use_bias: true,
+                kernel_initializer: { class_name: 'Zeros', config: {} },
+                bias_initializer: { class_name: 'Zeros', config: {} },
+                kernel_regularizer: null,
+                bias_regularizer: null,
+                activity_regularizer: null,
+                kernel_constraint: null,
+                bias_constraint: null,
+              },
+            },
           ],
         },
       },
     },
-    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'dense/kernel', shape: [2, 2], dtype: 'float32' }, { name: 'dense/bias', shape: [2], dtype: 'float32' }] }],
+    weightsManifest: [
+      {
+        paths: ['group1-shard1of1.bin'],
+        weights: [
+          { name: 'dense/kernel', shape: [2, 2], dtype: 'float32' },
+          { name: 'dense/bias', shape: [2], dtype: 'float32' },
+        ],
+      },
+    ],
   };
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson));
   // kernel [[1, 0], [0, 2]], bias [0.5, -0.5]
-  fs.writeFileSync(path.join(dir, 'group1-shard1of1.bin'), Buffer.from(new Float32Array([1, 0, 0, 2, 0.5, -0.5]).buffer));
+  fs.writeFileSync(
+    path.join(dir, 'group1-shard1of1.bin'),
+    Buffer.from(new Float32Array([1, 0, 0, 2, 0.5, -0.5]).buffer),
+  );
   const { model, metadata } = await loadModel(dir, { inputShape: [2, 1, 1] });
   expect(metadata).toBeUndefined();
   const p = await predict(model, new Float32Array([1, 1, 0.25, 0]));
-  const softmax = (a: number, b: number) => [Math.exp(a) / (Math.exp(a) + Math.exp(b)), Math.exp(b) / (Math.exp(a) + Math.exp(b))];
+  const softmax = (a: number, b: number) => [
+    Math.exp(a) / (Math.exp(a) + Math.exp(b)),
+    Math.exp(b) / (Math.exp(a) + Math.exp(b)),
+  ];
   const expected = [...softmax(1.5, 1.5), ...softmax(0.75, -0.5)];
   Array.from(p).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
   model.dispose();
 });
 
 test('trainCached trains once, then reuses the saved model for the same request and retrains for another', async () => {
-  const request = { data, architecture: 'small-cnn', trainOptions: { epochs: 1, batchSize: 64, seed: 9, numClasses: 4 }, cacheDir: tmp };
+  const request = {
+    data,
+    architecture: 'small-cnn',
+    trainOptions: { epochs: 1, batchSize: 64, seed: 9, numClasses: 4 },
+    cacheDir: tmp,
+  };
   const first = await trainCached(request);
   expect(first.source).toBe('trained');
-  expect(first.metadata).toMatchObject({ architecture: 'small-cnn', seed: 9, backend: 'wasm', trainOptions: { epochs: 1, batchSize: 64 } });
+  expect(first.metadata).toMatchObject({
+    architecture: 'small-cnn',
+    seed: 9,
+    backend: 'wasm',
+    trainOptions: { epochs: 1, batchSize: 64 },
+  });
   expect(first.metadata.datasetChecksum).toMatch(/^[0-9a-f]{64}$/);
   const second = await trainCached(request);
   expect(second.source).toBe('cache');

@@ -23,7 +23,10 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-export function resolveMode(mode: ProgressMode | undefined, stream: { isTTY?: boolean }): Exclude<ProgressMode, 'auto'> {
+export function resolveMode(
+  mode: ProgressMode | undefined,
+  stream: { isTTY?: boolean },
+): Exclude<ProgressMode, 'auto'> {
   if (mode && mode !== 'auto') return mode;
   const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
   return stream.isTTY && !ci ? 'tty' : 'plain';
@@ -40,7 +43,8 @@ export function formatDuration(seconds: number): string {
 
 export function formatCount(value: number, unit = ''): string {
   const abs = Math.abs(value);
-  const [scaled, suffix] = abs >= 1e9 ? [value / 1e9, 'G'] : abs >= 1e6 ? [value / 1e6, 'M'] : abs >= 1e4 ? [value / 1e3, 'k'] : [value, ''];
+  const [scaled, suffix] =
+    abs >= 1e9 ? [value / 1e9, 'G'] : abs >= 1e6 ? [value / 1e6, 'M'] : abs >= 1e4 ? [value / 1e3, 'k'] : [value, ''];
   const digits = suffix === '' && Number.isInteger(scaled) ? 0 : scaled >= 100 ? 0 : 1;
   return `${scaled.toFixed(digits)}${suffix}${unit}`;
 }
@@ -98,7 +102,9 @@ export class ProgressBar {
       }
       parts.push(`${(fraction * 100).toFixed(0).padStart(3)}%`, `${formatCount(this.done)}/${formatCount(total)}`);
       parts.push(`${formatCount(rate, unit)}/s`);
-      parts.push(this.done >= total ? `in ${formatDuration(elapsed)}` : `ETA ${formatDuration((total - this.done) / rate)}`);
+      parts.push(
+        this.done >= total ? `in ${formatDuration(elapsed)}` : `ETA ${formatDuration((total - this.done) / rate)}`,
+      );
     } else {
       parts.push(formatCount(this.done, unit), `${formatCount(rate, unit)}/s`, formatDuration(elapsed));
     }

@@ -2,7 +2,14 @@ import { ProgressBar, formatCount, formatDuration, resolveMode } from '../src/in
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
-  return { chunks, stream: { isTTY, columns: 200, write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean } };
+  return {
+    chunks,
+    stream: {
+      isTTY,
+      columns: 200,
+      write: (s: string) => (chunks.push(s), true),
+    } as unknown as NodeJS.WritableStream & { isTTY: boolean },
+  };
 }
 
 describe('ProgressBar', () => {
@@ -45,6 +52,7 @@ describe('ProgressBar', () => {
     bar.update(2);
     bar.finish();
     expect(chunks).toHaveLength(2);
+    // eslint-disable-next-line no-control-regex -- no carriage return or ANSI escape may reach a log
     for (const c of chunks) expect(c).not.toMatch(/[\r\u001b]/);
   });
 

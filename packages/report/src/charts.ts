@@ -16,7 +16,14 @@ function labelWidth(labels: string[], min: number, max: number): number {
 }
 
 /** A label that may be truncated on the chart, with the full text as a tooltip. */
-function label(text: string, x: number, y: number, anchor: 'start' | 'middle' | 'end', cls = 'label', max = NAME_CHARS): string {
+function label(
+  text: string,
+  x: number,
+  y: number,
+  anchor: 'start' | 'middle' | 'end',
+  cls = 'label',
+  max = NAME_CHARS,
+): string {
   const shown = truncate(text, max);
   const tip = shown === text ? '' : `<title>${escapeHtml(text)}</title>`;
   return `<text class="${cls}" x="${x}" y="${y}" text-anchor="${anchor}">${tip}${escapeHtml(shown)}</text>`;
@@ -31,7 +38,15 @@ export type ErrorBarKind = 'std' | 'lift-ci' | 'none';
  */
 export function errorBarKind(repeats: MaybeNumber, policies: PolicySummary[]): ErrorBarKind {
   if ((finite(repeats) ?? 1) > 1 && policies.some((p) => finite(p.accuracy.std) !== undefined)) return 'std';
-  if (policies.some((p) => finite(p.lift?.ci95?.[0]) !== undefined && finite(p.lift?.ci95?.[1]) !== undefined && finite(p.lift?.mean) !== undefined)) return 'lift-ci';
+  if (
+    policies.some(
+      (p) =>
+        finite(p.lift?.ci95?.[0]) !== undefined &&
+        finite(p.lift?.ci95?.[1]) !== undefined &&
+        finite(p.lift?.mean) !== undefined,
+    )
+  )
+    return 'lift-ci';
   return 'none';
 }
 
@@ -53,10 +68,20 @@ function errorInterval(p: PolicySummary, kind: ErrorBarKind, isBaseline: boolean
 }
 
 /** Chart 1: a dot plot of accuracy per policy with error bars; the baseline is a dashed line. */
-export function accuracyChart(id: string, baseline: PolicySummary, policies: PolicySummary[], repeats: MaybeNumber, bestName: string | undefined): string {
+export function accuracyChart(
+  id: string,
+  baseline: PolicySummary,
+  policies: PolicySummary[],
+  repeats: MaybeNumber,
+  bestName: string | undefined,
+): string {
   const kind = errorBarKind(repeats, policies);
   const rows = [{ p: baseline, isBaseline: true }, ...policies.map((p) => ({ p, isBaseline: false }))];
-  const left = labelWidth(rows.map((r) => r.p.name), 110, 290);
+  const left = labelWidth(
+    rows.map((r) => r.p.name),
+    110,
+    290,
+  );
   const right = CHART_WIDTH - 190;
   const top = 52;
   const rowHeight = 28;
@@ -77,7 +102,16 @@ export function accuracyChart(id: string, baseline: PolicySummary, policies: Pol
       { label: 'baseline (no TTA)', swatch: 'dot-baseline', shape: 'circle' },
       { label: 'policy', swatch: 'dot-policy', shape: 'circle' },
       { label: 'best policy', swatch: 'dot-best', shape: 'circle' },
-      { label: kind === 'std' ? 'error bar: ± 1 std over repeats' : kind === 'lift-ci' ? 'error bar: 95% bootstrap CI of the lift' : 'no error bars (one run, no CI)', swatch: 'whisker', shape: 'line' },
+      {
+        label:
+          kind === 'std'
+            ? 'error bar: ± 1 std over repeats'
+            : kind === 'lift-ci'
+              ? 'error bar: 95% bootstrap CI of the lift'
+              : 'no error bars (one run, no CI)',
+        swatch: 'whisker',
+        shape: 'line',
+      },
     ],
     left,
     36,
@@ -92,8 +126,15 @@ export function accuracyChart(id: string, baseline: PolicySummary, policies: Pol
     const cy = top + i * rowHeight + rowHeight / 2;
     const isBest = !r.isBaseline && r.p.name === bestName;
     body += `<g class="row${isBest ? ' best' : ''}" data-policy="${escapeHtml(r.p.name)}">`;
-    if (i % 2 === 0) body += `<rect class="band" x="0" y="${cy - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`;
-    body += label(r.isBaseline ? `${r.p.name} (baseline)` : r.p.name, left - 10, round1(cy + 4), 'end', isBest ? 'label strong' : 'label');
+    if (i % 2 === 0)
+      body += `<rect class="band" x="0" y="${cy - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`;
+    body += label(
+      r.isBaseline ? `${r.p.name} (baseline)` : r.p.name,
+      left - 10,
+      round1(cy + 4),
+      'end',
+      isBest ? 'label strong' : 'label',
+    );
     const mean = finite(r.p.accuracy.mean);
     const err = errorInterval(r.p, kind, r.isBaseline);
     if (err) {
@@ -109,15 +150,32 @@ export function accuracyChart(id: string, baseline: PolicySummary, policies: Pol
     }
     body += `<text class="value" x="${right + 16}" y="${round1(cy + 4)}">${escapeHtml(valueText)}</text></g>`;
   });
-  const what = kind === 'std' ? 'error bars show one standard deviation over repeated models' : kind === 'lift-ci' ? 'error bars show the 95% bootstrap interval of the lift over the baseline' : 'no error bars';
+  const what =
+    kind === 'std'
+      ? 'error bars show one standard deviation over repeated models'
+      : kind === 'lift-ci'
+        ? 'error bars show the 95% bootstrap interval of the lift over the baseline'
+        : 'no error bars';
   return chart(
-    { id, kind: 'accuracy', width: CHART_WIDTH, height: bottom + 44, title: 'Test accuracy per policy', description: `Accuracy of ${policies.length} policies and the baseline; ${what}.` },
+    {
+      id,
+      kind: 'accuracy',
+      width: CHART_WIDTH,
+      height: bottom + 44,
+      title: 'Test accuracy per policy',
+      description: `Accuracy of ${policies.length} policies and the baseline; ${what}.`,
+    },
     body,
   );
 }
 
 /** Chart 2: per-class lift (policy minus baseline accuracy) as bars around zero. */
-export function classLiftChart(id: string, baseline: PolicySummary, policy: PolicySummary, classNames: string[]): string {
+export function classLiftChart(
+  id: string,
+  baseline: PolicySummary,
+  policy: PolicySummary,
+  classNames: string[],
+): string {
   const classes = Math.max(classNames.length, policy.perClass?.length ?? 0, baseline.perClass?.length ?? 0);
   const lifts = Array.from({ length: classes }, (_, k) => {
     const a = finite(policy.perClass?.[k]);
@@ -156,7 +214,14 @@ export function classLiftChart(id: string, baseline: PolicySummary, policy: Poli
   });
   body += `<line class="zero-line" x1="${left}" y1="${zero}" x2="${right}" y2="${zero}"/>`;
   return chart(
-    { id, kind: 'class-lift', width: CHART_WIDTH, height: bottom + 30, title: `Per-class lift: ${truncate(policy.name, 60)} minus baseline`, description: `Accuracy of ${policy.name} minus the baseline's accuracy for each of ${classes} classes, in percentage points.` },
+    {
+      id,
+      kind: 'class-lift',
+      width: CHART_WIDTH,
+      height: bottom + 30,
+      title: `Per-class lift: ${truncate(policy.name, 60)} minus baseline`,
+      description: `Accuracy of ${policy.name} minus the baseline's accuracy for each of ${classes} classes, in percentage points.`,
+    },
     body,
   );
 }
@@ -170,7 +235,11 @@ export interface FlipRow {
 
 /** Chart 3: flips against the baseline as diverging bars, losses left and gains right. */
 export function flipsChart(id: string, kind: string, title: string, rows: FlipRow[]): string {
-  const left = labelWidth(rows.map((r) => r.label), 100, 290);
+  const left = labelWidth(
+    rows.map((r) => r.label),
+    100,
+    290,
+  );
   const right = CHART_WIDTH - 120;
   const top = 52;
   const rowHeight = 26;
@@ -190,7 +259,8 @@ export function flipsChart(id: string, kind: string, title: string, rows: FlipRo
   rows.forEach((r, i) => {
     const cy = top + i * rowHeight + rowHeight / 2;
     body += `<g class="row" data-label="${escapeHtml(r.label)}">`;
-    if (i % 2 === 0) body += `<rect class="band" x="0" y="${cy - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`;
+    if (i % 2 === 0)
+      body += `<rect class="band" x="0" y="${cy - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`;
     body += label(r.label, left - 10, round1(cy + 4), 'end', r.highlight ? 'label strong' : 'label');
     const loss = finite(r.correctToWrong);
     const gain = finite(r.wrongToCorrect);
@@ -209,7 +279,17 @@ export function flipsChart(id: string, kind: string, title: string, rows: FlipRo
     body += `<text class="value net" x="${CHART_WIDTH - 8}" y="${round1(cy + 4)}" text-anchor="end">${net === undefined ? MISSING : `net ${net > 0 ? '+' : ''}${compact(net)}`}</text></g>`;
   });
   body += `<line class="zero-line" x1="${zero}" y1="${top - 6}" x2="${zero}" y2="${bottom}"/>`;
-  return chart({ id, kind, width: CHART_WIDTH, height: bottom + 44, title, description: `${title}: for each row, images the baseline got wrong and TTA got right, and the reverse.` }, body);
+  return chart(
+    {
+      id,
+      kind,
+      width: CHART_WIDTH,
+      height: bottom + 44,
+      title,
+      description: `${title}: for each row, images the baseline got wrong and TTA got right, and the reverse.`,
+    },
+    body,
+  );
 }
 
 /** Chart 4: reliability diagrams side by side (accuracy against confidence per bin). */
@@ -233,11 +313,20 @@ export function reliabilityChart(id: string, panels: { label: string; summary: P
     const bottom = top + 20 + size;
     const x = linearScale(0, 1, [left, right], { ticks: 5 });
     const y = linearScale(0, 1, [bottom, top + 20], { ticks: 5 });
-    const bins = (panel.summary.reliability ?? []).filter((b) => finite(b.lo) !== undefined && finite(b.hi) !== undefined);
+    const bins = (panel.summary.reliability ?? []).filter(
+      (b) => finite(b.lo) !== undefined && finite(b.hi) !== undefined,
+    );
     const maxCount = Math.max(1, ...bins.map((b) => finite(b.count) ?? 0));
     const total = bins.reduce((a, b) => a + (finite(b.count) ?? 0), 0);
     body += `<g class="panel" data-panel="${escapeHtml(panel.label)}">`;
-    body += label(`${panel.label}: ${panel.summary.name} (ECE ${pct(panel.summary.ece)})`, left, top + 8, 'start', 'panel-title', 58);
+    body += label(
+      `${panel.label}: ${panel.summary.name} (ECE ${pct(panel.summary.ece)})`,
+      left,
+      top + 8,
+      'start',
+      'panel-title',
+      58,
+    );
     body += leftAxis(y, left, right, pctTick, 'accuracy');
     body += `<line class="diagonal" x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}"/>`;
     const points: string[] = [];
@@ -254,10 +343,15 @@ export function reliabilityChart(id: string, panels: { label: string; summary: P
       }
       // Image counts as a histogram under the diagram.
       const hh = round1(((histHeight - 8) * count) / maxCount);
-      if (count > 0) body += `<rect class="bar-hist" x="${x0}" y="${round1(bottom + 42 + histHeight - hh)}" width="${w}" height="${Math.max(0.5, hh)}" data-count="${count}"/>`;
+      if (count > 0)
+        body += `<rect class="bar-hist" x="${x0}" y="${round1(bottom + 42 + histHeight - hh)}" width="${w}" height="${Math.max(0.5, hh)}" data-count="${count}"/>`;
     }
-    if (points.length) body += `<polyline class="rel-line" points="${points.join(' ')}"/>` + points.map((p) => `<circle class="rel-dot" cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3"/>`).join('');
-    if (!bins.length) body += `<text class="value" x="${round1((left + right) / 2)}" y="${round1((top + bottom) / 2)}" text-anchor="middle">no reliability data ${MISSING}</text>`;
+    if (points.length)
+      body +=
+        `<polyline class="rel-line" points="${points.join(' ')}"/>` +
+        points.map((p) => `<circle class="rel-dot" cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3"/>`).join('');
+    if (!bins.length)
+      body += `<text class="value" x="${round1((left + right) / 2)}" y="${round1((top + bottom) / 2)}" text-anchor="middle">no reliability data ${MISSING}</text>`;
     body += bottomAxis(x, bottom, top + 20, pctTick);
     body += `<line class="axis-thin" x1="${left}" y1="${bottom + 42 + histHeight}" x2="${right}" y2="${bottom + 42 + histHeight}"/>`;
     body += `<text class="axis-label" x="${round1((left + right) / 2)}" y="${bottom + 34}" text-anchor="middle">confidence (top score)</text>`;
@@ -267,7 +361,14 @@ export function reliabilityChart(id: string, panels: { label: string; summary: P
   });
   const height = top + 20 + size + 42 + histHeight + 12;
   return chart(
-    { id, kind: 'reliability', width: CHART_WIDTH, height, title: 'Reliability diagram', description: `Accuracy against confidence in equal-width bins for ${panels.map((p) => p.summary.name).join(' and ')}; the diagonal is perfect calibration; the histogram shows images per bin.` },
+    {
+      id,
+      kind: 'reliability',
+      width: CHART_WIDTH,
+      height,
+      title: 'Reliability diagram',
+      description: `Accuracy against confidence in equal-width bins for ${panels.map((p) => p.summary.name).join(' and ')}; the diagonal is perfect calibration; the histogram shows images per bin.`,
+    },
     body,
   );
 }
@@ -277,13 +378,18 @@ export function paretoFrontier(candidates: TuneCandidate[]): TuneCandidate[] {
   const usable = candidates.filter((c) => finite(c.forwardPasses) !== undefined && finite(c.accuracy) !== undefined);
   usable.sort((a, b) => a.forwardPasses! - b.forwardPasses! || b.accuracy! - a.accuracy!);
   const frontier: TuneCandidate[] = [];
-  for (const c of usable) if (!frontier.length || c.accuracy! > frontier[frontier.length - 1]!.accuracy!) frontier.push(c);
+  for (const c of usable)
+    if (!frontier.length || c.accuracy! > frontier[frontier.length - 1]!.accuracy!) frontier.push(c);
   return frontier;
 }
 
 /** The candidate `tune.best` refers to (same name and cost), if it is in the list. */
 export function chosenCandidate(tune: TuneReport): TuneCandidate {
-  return tune.candidates.find((c) => c.name === tune.best.name && c.forwardPasses === tune.best.forwardPasses) ?? tune.candidates.find((c) => c.name === tune.best.name) ?? tune.best;
+  return (
+    tune.candidates.find((c) => c.name === tune.best.name && c.forwardPasses === tune.best.forwardPasses) ??
+    tune.candidates.find((c) => c.name === tune.best.name) ??
+    tune.best
+  );
 }
 
 /** Chart 5: every candidate's cost and validation accuracy, the Pareto frontier, the choice. */
@@ -292,7 +398,9 @@ export function frontierChart(id: string, tune: TuneReport): string {
   const right = CHART_WIDTH - 30;
   const top = 50;
   const bottom = 430;
-  const usable = tune.candidates.filter((c) => finite(c.forwardPasses) !== undefined && finite(c.accuracy) !== undefined);
+  const usable = tune.candidates.filter(
+    (c) => finite(c.forwardPasses) !== undefined && finite(c.accuracy) !== undefined,
+  );
   const chosen = chosenCandidate(tune);
   const costs = usable.map((c) => c.forwardPasses as number);
   const accs = usable.map((c) => c.accuracy as number);
@@ -326,7 +434,9 @@ export function frontierChart(id: string, tune: TuneReport): string {
     for (const c of frontier.slice(1)) d += ` H${x(c.forwardPasses!)} V${y(c.accuracy!)}`;
     d += ` H${right}`;
     body += `<path class="frontier" d="${d}"/>`;
-    body += frontier.map((c) => `<circle class="dot-frontier" cx="${x(c.forwardPasses!)}" cy="${y(c.accuracy!)}" r="4.5"/>`).join('');
+    body += frontier
+      .map((c) => `<circle class="dot-frontier" cx="${x(c.forwardPasses!)}" cy="${y(c.accuracy!)}" r="4.5"/>`)
+      .join('');
   }
   const cc = finite(chosen.forwardPasses);
   const ca = finite(chosen.accuracy);
@@ -335,10 +445,24 @@ export function frontierChart(id: string, tune: TuneReport): string {
     const py = y(ca);
     const onRight = px < (left + right) / 2;
     body += `<circle class="dot-best" cx="${px}" cy="${py}" r="7"/><circle class="ring-best" cx="${px}" cy="${py}" r="12"/>`;
-    body += label(`chosen: ${chosen.name} (${pct(ca)}, ${passes(cc)} passes)`, round1(onRight ? px + 16 : px - 16), round1(py - 14), onRight ? 'start' : 'end', 'label strong', 70);
+    body += label(
+      `chosen: ${chosen.name} (${pct(ca)}, ${passes(cc)} passes)`,
+      round1(onRight ? px + 16 : px - 16),
+      round1(py - 14),
+      onRight ? 'start' : 'end',
+      'label strong',
+      70,
+    );
   }
   return chart(
-    { id, kind: 'frontier', width: CHART_WIDTH, height: bottom + 46, title: 'Cost and accuracy of the candidate policies (validation)', description: `${usable.length} candidate policies by forward passes per image and validation accuracy, with the Pareto frontier and the chosen policy ${tune.best.name}.` },
+    {
+      id,
+      kind: 'frontier',
+      width: CHART_WIDTH,
+      height: bottom + 46,
+      title: 'Cost and accuracy of the candidate policies (validation)',
+      description: `${usable.length} candidate policies by forward passes per image and validation accuracy, with the Pareto frontier and the chosen policy ${tune.best.name}.`,
+    },
     body,
   );
 }
@@ -362,23 +486,35 @@ export function greedyChart(id: string, steps: GreedyStep[]): string {
     const lo = values.length ? Math.min(...values) : 0;
     const hi = values.length ? Math.max(...values) : 1;
     const pad = Math.max(hi - lo, 1e-3) * 0.1;
-    const x = linearScale(Math.min(1, ...sizes) - 0.5, Math.max(2, ...sizes) + 0.5, [left, right], { ticks: Math.min(10, Math.max(2, sizes.length)) });
+    const x = linearScale(Math.min(1, ...sizes) - 0.5, Math.max(2, ...sizes) + 0.5, [left, right], {
+      ticks: Math.min(10, Math.max(2, sizes.length)),
+    });
     const y = linearScale(lo - pad, hi + pad, [bottom, top], { ticks: 5 });
     body += `<g class="panel" data-panel="${panel.key}"><text class="panel-title" x="${left}" y="${top - 14}">${escapeHtml(panel.title)}</text>`;
     body += leftAxis(y, left, right, panel.format);
     body += bottomAxis(x, bottom, top, (v) => (Number.isInteger(v) ? String(v) : ''), 'views in the policy');
-    const pts = usable.filter((s) => finite(s[panel.key]) !== undefined).map((s) => ({ s, px: x(s.size as number), py: y(s[panel.key] as number) }));
+    const pts = usable
+      .filter((s) => finite(s[panel.key]) !== undefined)
+      .map((s) => ({ s, px: x(s.size as number), py: y(s[panel.key] as number) }));
     if (pts.length) body += `<polyline class="greedy-line" points="${pts.map((p) => `${p.px},${p.py}`).join(' ')}"/>`;
     for (const p of pts) {
       const specs = p.s.viewSpec?.split(',') ?? [];
       const added = specs.length > 1 ? `+${specs[specs.length - 1]}` : (specs[0] ?? '');
       body += `<circle class="dot-policy" cx="${p.px}" cy="${p.py}" r="4.5"><title>${escapeHtml(`${p.s.size} views (${p.s.viewSpec ?? MISSING}): accuracy ${pct(p.s.accuracy)}, NLL ${finite(p.s.nll)?.toFixed(4) ?? MISSING}`)}</title></circle>`;
-      if (added) body += `<text class="tick added" x="${round1(p.px + 4)}" y="${round1(p.py - 8)}" transform="rotate(-35 ${round1(p.px + 4)} ${round1(p.py - 8)})">${escapeHtml(truncate(added, 15))}</text>`;
+      if (added)
+        body += `<text class="tick added" x="${round1(p.px + 4)}" y="${round1(p.py - 8)}" transform="rotate(-35 ${round1(p.px + 4)} ${round1(p.py - 8)})">${escapeHtml(truncate(added, 15))}</text>`;
     }
     body += '</g>';
   });
   return chart(
-    { id, kind: 'greedy', width: CHART_WIDTH, height: bottom + 46, title: 'Greedy forward selection of views (validation)', description: `Validation accuracy and NLL after each of ${usable.length} greedy steps, each adding the view that most lowers the NLL.` },
+    {
+      id,
+      kind: 'greedy',
+      width: CHART_WIDTH,
+      height: bottom + 46,
+      title: 'Greedy forward selection of views (validation)',
+      description: `Validation accuracy and NLL after each of ${usable.length} greedy steps, each adding the view that most lowers the NLL.`,
+    },
     body,
   );
 }

@@ -31,7 +31,12 @@ export function niceStep(lo: number, hi: number, count: number): number {
  * A linear map from [lo, hi] (widened to whole tick steps unless `exact`) to the
  * pixel range. An empty or degenerate domain becomes a small window around it.
  */
-export function linearScale(lo: number, hi: number, range: [number, number], options: { ticks?: number; exact?: boolean } = {}): LinearScale {
+export function linearScale(
+  lo: number,
+  hi: number,
+  range: [number, number],
+  options: { ticks?: number; exact?: boolean } = {},
+): LinearScale {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
     lo = 0;
     hi = 1;
@@ -78,7 +83,13 @@ export type TickFormat = (value: number, step: number) => string;
 export const defaultTickFormat: TickFormat = (v, step) => compact(v, step);
 
 /** Horizontal axis at y from x0..x1 with vertical grid lines up to gridTop. */
-export function bottomAxis(scale: LinearScale, y: number, gridTop: number | undefined, format: TickFormat = defaultTickFormat, label?: string): string {
+export function bottomAxis(
+  scale: LinearScale,
+  y: number,
+  gridTop: number | undefined,
+  format: TickFormat = defaultTickFormat,
+  label?: string,
+): string {
   const [x0, x1] = scale.range;
   let out = `<g class="axis"><line x1="${x0}" y1="${y}" x2="${x1}" y2="${y}"/>`;
   for (const t of scale.ticks) {
@@ -86,12 +97,19 @@ export function bottomAxis(scale: LinearScale, y: number, gridTop: number | unde
     if (gridTop !== undefined) out += `<line class="grid" x1="${x}" y1="${gridTop}" x2="${x}" y2="${y}"/>`;
     out += `<line x1="${x}" y1="${y}" x2="${x}" y2="${y + 4}"/><text class="tick" x="${x}" y="${y + 16}" text-anchor="middle">${escapeHtml(format(t, scale.step))}</text>`;
   }
-  if (label) out += `<text class="axis-label" x="${round1((x0 + x1) / 2)}" y="${y + 34}" text-anchor="middle">${escapeHtml(label)}</text>`;
+  if (label)
+    out += `<text class="axis-label" x="${round1((x0 + x1) / 2)}" y="${y + 34}" text-anchor="middle">${escapeHtml(label)}</text>`;
   return `${out}</g>`;
 }
 
 /** Vertical axis at x from the scale's range with horizontal grid lines to gridRight. */
-export function leftAxis(scale: LinearScale, x: number, gridRight: number | undefined, format: TickFormat = defaultTickFormat, label?: string): string {
+export function leftAxis(
+  scale: LinearScale,
+  x: number,
+  gridRight: number | undefined,
+  format: TickFormat = defaultTickFormat,
+  label?: string,
+): string {
   const [y0, y1] = scale.range;
   let out = `<g class="axis"><line x1="${x}" y1="${y0}" x2="${x}" y2="${y1}"/>`;
   for (const t of scale.ticks) {
@@ -120,7 +138,8 @@ export function legend(items: LegendItem[], x: number, y: number): string {
   for (const item of items) {
     const shape = item.shape ?? 'rect';
     if (shape === 'circle') out += `<circle class="${item.swatch}" cx="${cx + 6}" cy="${y - 4}" r="5"/>`;
-    else if (shape === 'line' || shape === 'dash') out += `<line class="${item.swatch}" x1="${cx}" y1="${y - 4}" x2="${cx + 14}" y2="${y - 4}"/>`;
+    else if (shape === 'line' || shape === 'dash')
+      out += `<line class="${item.swatch}" x1="${cx}" y1="${y - 4}" x2="${cx + 14}" y2="${y - 4}"/>`;
     else out += `<rect class="${item.swatch}" x="${cx}" y="${y - 10}" width="12" height="12" rx="2"/>`;
     out += `<text x="${cx + 19}" y="${y}">${escapeHtml(item.label)}</text>`;
     cx += 19 + textWidth(item.label) + 18;

@@ -48,7 +48,12 @@ export interface PolicySummary {
   perClass?: MaybeNumber[] | null;
   reliability?: ReliabilityBin[] | null;
   flips?: (FlipCounts & { perClass?: FlipCounts[] | null }) | null;
-  timing?: { seconds?: MaybeNumber; imagesPerSecond?: MaybeNumber; otherShare?: MaybeNumber; forwardPasses?: MaybeNumber } | null;
+  timing?: {
+    seconds?: MaybeNumber;
+    imagesPerSecond?: MaybeNumber;
+    otherShare?: MaybeNumber;
+    forwardPasses?: MaybeNumber;
+  } | null;
 }
 
 export interface DataDescription {
@@ -124,7 +129,12 @@ export interface TuneReport {
     baseline?: PolicySummary | null;
   };
   leaveOneOut?: LeaveOneOut[] | null;
-  disagreement?: { mean?: MaybeNumber; errorAuroc?: MaybeNumber; byLevel?: DisagreementRow[] | null; byQuantile?: DisagreementRow[] | null } | null;
+  disagreement?: {
+    mean?: MaybeNumber;
+    errorAuroc?: MaybeNumber;
+    byLevel?: DisagreementRow[] | null;
+    byQuantile?: DisagreementRow[] | null;
+  } | null;
   policyFile?: string;
 }
 

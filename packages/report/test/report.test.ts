@@ -1,9 +1,18 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { evalFixture, meta, summary, tuneFixture } from './fixtures';
 import { chartSvg, elements, geometryNumbers, num, texts } from './svg-inspect';
-import { bestPolicy, CIFAR10_CLASSES, paretoFrontier, renderReport, writeReport, type EvalReport, type ReportInput, type TuneCandidate } from '../src/index';
+import {
+  bestPolicy,
+  CIFAR10_CLASSES,
+  paretoFrontier,
+  renderReport,
+  writeReport,
+  type EvalReport,
+  type ReportInput,
+  type TuneCandidate,
+} from '../src/index';
 import { linearScale, niceStep } from '../src/svg';
 
 function expectWellFormedChart(svg: string, title: string): void {
@@ -33,7 +42,11 @@ describe('renderReport: tta eval results', () => {
   test('accuracy chart: one dot per policy plus the baseline, ordered by accuracy, with std error bars', () => {
     const svg = chartSvg(html, 'accuracy', 'eval-accuracy');
     expectWellFormedChart(svg, 'Test accuracy per policy');
-    const dots = [...elements(svg, 'circle', 'dot-baseline'), ...elements(svg, 'circle', 'dot-policy'), ...elements(svg, 'circle', 'dot-best')];
+    const dots = [
+      ...elements(svg, 'circle', 'dot-baseline'),
+      ...elements(svg, 'circle', 'dot-policy'),
+      ...elements(svg, 'circle', 'dot-best'),
+    ];
     expect(dots).toHaveLength(ev.policies.length + 1);
     expect(elements(svg, 'circle', 'dot-best')).toHaveLength(1);
     // Row order is baseline then policies, so cy increases; cx must follow the accuracy.
@@ -56,7 +69,9 @@ describe('renderReport: tta eval results', () => {
     expect(best.name).toBe('flip-shift');
     const svg = chartSvg(html, 'class-lift', 'eval-class-lift');
     expectWellFormedChart(svg, 'Per-class lift: flip-shift minus baseline');
-    const bars = [...elements(svg, 'rect', 'bar-gain'), ...elements(svg, 'rect', 'bar-loss')].sort((a, b) => num(a, 'x') - num(b, 'x'));
+    const bars = [...elements(svg, 'rect', 'bar-gain'), ...elements(svg, 'rect', 'bar-loss')].sort(
+      (a, b) => num(a, 'x') - num(b, 'x'),
+    );
     expect(bars).toHaveLength(10);
     const lifts = best.perClass!.map((v, k) => (v as number) - (ev.baseline.perClass![k] as number));
     bars.forEach((bar, k) => {
@@ -101,7 +116,10 @@ describe('renderReport: tta eval results', () => {
     expect(elements(svg, 'line', 'diagonal').length).toBeGreaterThanOrEqual(2);
     expect(elements(svg, 'polyline', 'rel-line')).toHaveLength(2);
     // Opacity grows with the bin count.
-    const bars = elements(svg, 'rect', 'bar-rel').map((b) => ({ count: num(b, 'data-count'), opacity: num(b, 'fill-opacity') }));
+    const bars = elements(svg, 'rect', 'bar-rel').map((b) => ({
+      count: num(b, 'data-count'),
+      opacity: num(b, 'fill-opacity'),
+    }));
     const most = bars.reduce((a, b) => (b.count > a.count ? b : a));
     const least = bars.reduce((a, b) => (b.count < a.count ? b : a));
     expect(most.opacity).toBeGreaterThan(least.opacity);
@@ -109,7 +127,8 @@ describe('renderReport: tta eval results', () => {
 
   test('tables: per-policy summary, configuration and versions', () => {
     const summaryTable = /<table class="summary">[\s\S]*?<\/table>/.exec(html)![0];
-    for (const h of ['accuracy', 'lift [95% CI]', 'McNemar p', 'NLL', 'ECE', 'Brier', 'img/s']) expect(summaryTable).toContain(`>${h}</th>`);
+    for (const h of ['accuracy', 'lift [95% CI]', 'McNemar p', 'NLL', 'ECE', 'Brier', 'img/s'])
+      expect(summaryTable).toContain(`>${h}</th>`);
     expect(summaryTable.match(/<tr/g)).toHaveLength(ev.policies.length + 2);
     expect(summaryTable).toContain('71.20% ± 0.42%');
     expect(summaryTable).toContain('+2.80 pp');
@@ -136,7 +155,9 @@ describe('renderReport: error bars with one model', () => {
     // Policies get whiskers (line + 2 caps), the baseline none.
     expect(elements(svg, 'line', 'whisker')).toHaveLength(3 * ev.policies.length);
     const best = elements(svg, 'circle', 'dot-best')[0]!;
-    const [lineBest] = elements(svg, 'line', 'whisker').filter((l) => num(l, 'y1') === num(best, 'cy') && num(l, 'y2') === num(best, 'cy'));
+    const [lineBest] = elements(svg, 'line', 'whisker').filter(
+      (l) => num(l, 'y1') === num(best, 'cy') && num(l, 'y2') === num(best, 'cy'),
+    );
     // The fixture's interval is lift ± 0.4 pp, so the whisker is centred on the dot.
     expect((num(lineBest!, 'x1') + num(lineBest!, 'x2')) / 2).toBeCloseTo(num(best, 'cx'), 0);
   });
@@ -210,14 +231,27 @@ describe('renderReport: tta tune results', () => {
     const both = renderReport({ eval: evalFixture(), tune, meta: meta() });
     const ids = [...both.matchAll(/<svg id="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expect.arrayContaining(['eval-accuracy', 'eval-reliability', 'tune-frontier', 'tune-greedy', 'tune-reliability']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['eval-accuracy', 'eval-reliability', 'tune-frontier', 'tune-greedy', 'tune-reliability']),
+    );
   });
 });
 
 describe('paretoFrontier', () => {
   test('keeps the candidates no cheaper candidate matches in accuracy', () => {
-    const c = (name: string, forwardPasses: number, accuracy: number): TuneCandidate => ({ name, forwardPasses, accuracy });
-    const frontier = paretoFrontier([c('a', 1, 0.6), c('b', 2, 0.65), c('c', 2, 0.62), c('d', 3, 0.64), c('e', 4, 0.7), c('f', 0.5, Number.NaN)]);
+    const c = (name: string, forwardPasses: number, accuracy: number): TuneCandidate => ({
+      name,
+      forwardPasses,
+      accuracy,
+    });
+    const frontier = paretoFrontier([
+      c('a', 1, 0.6),
+      c('b', 2, 0.65),
+      c('c', 2, 0.62),
+      c('d', 3, 0.64),
+      c('e', 4, 0.7),
+      c('f', 0.5, Number.NaN),
+    ]);
     expect(frontier.map((x) => x.name)).toEqual(['a', 'b', 'e']);
   });
 });
@@ -232,7 +266,12 @@ describe('escaping and missing values', () => {
     const tune = tuneFixture();
     tune.candidates[3]!.name = hostile;
     tune.leaveOneOut![0]!.view = hostile;
-    const html = renderReport({ eval: ev, tune, meta: m, classNames: CIFAR10_CLASSES.map((c, k) => (k === 0 ? '<b>plane</b>' : c)) });
+    const html = renderReport({
+      eval: ev,
+      tune,
+      meta: m,
+      classNames: CIFAR10_CLASSES.map((c, k) => (k === 0 ? '<b>plane</b>' : c)),
+    });
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
     expect(html).not.toMatch(/<svg onload/i);
@@ -259,14 +298,20 @@ describe('escaping and missing values', () => {
     ev.evaluationSeconds = undefined;
     const html = renderReport({ eval: ev, meta: { command: 'tta eval', generatedAt: 'now', versions: {} } });
     expect(html).not.toMatch(/NaN|undefined|null|Infinity/);
-    for (const m of html.matchAll(/<svg[\s\S]*?<\/svg>/g)) for (const n of geometryNumbers(m[0])) expect(Number.isFinite(n)).toBe(true);
+    for (const m of html.matchAll(/<svg[\s\S]*?<\/svg>/g))
+      for (const n of geometryNumbers(m[0])) expect(Number.isFinite(n)).toBe(true);
     const row = /<tr class="highlight">[\s\S]*?<\/tr>/.exec(html)![0];
     expect(row).toContain('flip-shift');
     expect(row.match(/>—</g)!.length).toBeGreaterThanOrEqual(5); // lift, p, NLL, ECE, img/s
     // The NaN accuracy policy has no dot; the others keep theirs.
-    expect(elements(chartSvg(html, 'accuracy'), 'circle').filter((c) => /dot-/.test(c.attrs.class ?? ''))).toHaveLength(ev.policies.length);
+    expect(elements(chartSvg(html, 'accuracy'), 'circle').filter((c) => /dot-/.test(c.attrs.class ?? ''))).toHaveLength(
+      ev.policies.length,
+    );
     // Classes 2 and 3 have no lift bar.
-    expect([...elements(chartSvg(html, 'class-lift'), 'rect', 'bar-gain'), ...elements(chartSvg(html, 'class-lift'), 'rect', 'bar-loss')]).toHaveLength(8);
+    expect([
+      ...elements(chartSvg(html, 'class-lift'), 'rect', 'bar-gain'),
+      ...elements(chartSvg(html, 'class-lift'), 'rect', 'bar-loss'),
+    ]).toHaveLength(8);
   });
 
   test('results after a JSON round trip (NaN becomes null) render the same charts', () => {
@@ -282,7 +327,9 @@ describe('escaping and missing values', () => {
     const ev = evalFixture();
     expect(texts(chartSvg(renderReport({ eval: ev, meta: meta() }), 'class-lift'), 'label')).toEqual(CIFAR10_CLASSES);
     const names = CIFAR10_CLASSES.map((c) => c.toUpperCase());
-    expect(texts(chartSvg(renderReport({ eval: ev, meta: meta(), classNames: names }), 'class-lift'), 'label')).toEqual(names);
+    expect(texts(chartSvg(renderReport({ eval: ev, meta: meta(), classNames: names }), 'class-lift'), 'label')).toEqual(
+      names,
+    );
     ev.data = { name: 'other' };
     expect(texts(chartSvg(renderReport({ eval: ev, meta: meta() }), 'class-lift'), 'label')[9]).toBe('class 9');
   });
@@ -293,11 +340,27 @@ describe('input validation', () => {
   test.each([
     ['input', () => null, /Expected an object \{ eval\?, tune\?, meta \} for input but received null/],
     ['meta', () => ({ ...ok(), meta: undefined }), /for input\.meta but received undefined/],
-    ['command', () => ({ ...ok(), meta: { ...meta(), command: 3 } }), /Expected a string for input\.meta\.command but received 3 of type number/],
+    [
+      'command',
+      () => ({ ...ok(), meta: { ...meta(), command: 3 } }),
+      /Expected a string for input\.meta\.command but received 3 of type number/,
+    ],
     ['neither', () => ({ meta: meta() }), /Expected eval or tune results for input/],
-    ['schema', () => ({ ...ok(), eval: { ...evalFixture(), schema: 'tta-eval/2' } }), /Expected 'tta-eval\/1' for input\.eval\.schema but received 'tta-eval\/2'/],
-    ['policy', () => ({ ...ok(), eval: { ...evalFixture(), policies: [{ name: 'x' }] } }), /for input\.eval\.policies\[0\]\.accuracy but received undefined/],
-    ['tune', () => ({ tune: { ...tuneFixture(), candidates: 'all' }, meta: meta() }), /for input\.tune\.candidates but received 'all' of type string/],
+    [
+      'schema',
+      () => ({ ...ok(), eval: { ...evalFixture(), schema: 'tta-eval/2' } }),
+      /Expected 'tta-eval\/1' for input\.eval\.schema but received 'tta-eval\/2'/,
+    ],
+    [
+      'policy',
+      () => ({ ...ok(), eval: { ...evalFixture(), policies: [{ name: 'x' }] } }),
+      /for input\.eval\.policies\[0\]\.accuracy but received undefined/,
+    ],
+    [
+      'tune',
+      () => ({ tune: { ...tuneFixture(), candidates: 'all' }, meta: meta() }),
+      /for input\.tune\.candidates but received 'all' of type string/,
+    ],
     ['classNames', () => ({ ...ok(), classNames: [1, 2] }), /for input\.classNames but received Array of length 2/],
   ])('%s', (_, make, message) => {
     expect(() => renderReport(make() as ReportInput)).toThrow(TypeError);
@@ -332,7 +395,7 @@ describe('writeReport', () => {
   test('a failed write (the target is a directory) cleans up its temporary file', () => {
     const target = path.join(dir, 'taken');
     writeFileSync(path.join(dir, 'keep'), '');
-    require('node:fs').mkdirSync(path.join(target, 'inside'), { recursive: true });
+    mkdirSync(path.join(target, 'inside'), { recursive: true });
     expect(() => writeReport(target, { eval: evalFixture(), meta: meta() })).toThrow();
     expect(readdirSync(dir).sort()).toEqual(['keep', 'taken']);
   });

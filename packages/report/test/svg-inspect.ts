@@ -10,7 +10,8 @@ export function chartSvg(html: string, kind: string, id?: string): string {
   const pattern = new RegExp(`<svg[^>]*data-chart="${kind}"[^>]*>[\\s\\S]*?</svg>`, 'g');
   const all = html.match(pattern) ?? [];
   const found = id ? all.filter((s) => s.includes(`id="${id}"`)) : all;
-  if (found.length !== 1) throw new Error(`expected one chart '${kind}'${id ? ` with id ${id}` : ''}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one chart '${kind}'${id ? ` with id ${id}` : ''}, found ${found.length}`);
   return found[0]!;
 }
 
@@ -40,7 +41,8 @@ export function geometryNumbers(svg: string): number[] {
   for (const m of svg.matchAll(/\s([\w-]+)="([^"]*)"/g)) {
     const [, name, value] = m as unknown as [string, string, string];
     if (GEOMETRY.includes(name)) numbers.push(Number(value));
-    else if (name === 'points' || name === 'd') for (const t of value.split(/[\s,MHVLZ]+/).filter(Boolean)) numbers.push(Number(t));
+    else if (name === 'points' || name === 'd')
+      for (const t of value.split(/[\s,MHVLZ]+/).filter(Boolean)) numbers.push(Number(t));
     else if (name === 'viewBox') for (const t of value.split(/\s+/)) numbers.push(Number(t));
   }
   return numbers;
@@ -50,7 +52,8 @@ export function texts(svg: string, className?: string): string[] {
   const out: string[] = [];
   for (const m of svg.matchAll(/<text\b([^>]*)>([\s\S]*?)<\/text>/g)) {
     const cls = /class="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
-    if (className === undefined || cls.split(' ').includes(className)) out.push(m[2]!.replace(/<title>[\s\S]*?<\/title>/g, ''));
+    if (className === undefined || cls.split(' ').includes(className))
+      out.push(m[2]!.replace(/<title>[\s\S]*?<\/title>/g, ''));
   }
   return out;
 }

@@ -10,7 +10,10 @@ const DEBRIS = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]{8}$/;
 
 function sibling(target: string, kind: 'tmp' | 'old'): string {
   const resolved = path.resolve(target);
-  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(
+    path.dirname(resolved),
+    `.${path.basename(resolved)}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
 }
 
 /** A fresh name beside `target` for a temporary file or folder (not created). */

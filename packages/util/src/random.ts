@@ -6,7 +6,8 @@ import { invalidParameterError } from './errors';
  * gives the same sequence on every platform. Returns numbers in [0, 1).
  */
 export function seededRandom(seed: number): () => number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw invalidParameterError('seed', 'a safe integer', seed);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
+    throw invalidParameterError('seed', 'a safe integer', seed);
   // Seeds below 2^32 are used as they are; higher bits (and the sign) are
   // mixed in so seeds that differ only there still give different sequences.
   let state = (seed ^ Math.imul(Math.floor(seed / 2 ** 32), 0x9e3779b9)) | 0;
@@ -25,7 +26,10 @@ export function randomInt(random: () => number, bound: number): number {
 }
 
 /** Fisher-Yates shuffle in place; returns the same array. */
-export function shuffleInPlace<T extends { length: number; [index: number]: number } | unknown[]>(array: T, random: () => number): T {
+export function shuffleInPlace<T extends { length: number; [index: number]: number } | unknown[]>(
+  array: T,
+  random: () => number,
+): T {
   const items = array as unknown as unknown[];
   for (let i = items.length - 1; i > 0; i--) {
     const j = randomInt(random, i + 1);

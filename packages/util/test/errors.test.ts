@@ -20,7 +20,9 @@ describe('argument errors', () => {
     expect(error).toBeInstanceOf(TypeError);
     expect(error).toBeInstanceOf(ArgumentTypeError);
     expect(error.code).toBe('TTA_INVALID_ARGUMENT');
-    expect(error.message).toBe("Expected one of 'constant', 'nearest' for options.fill but received 'mirror' of type string");
+    expect(error.message).toBe(
+      "Expected one of 'constant', 'nearest' for options.fill but received 'mirror' of type string",
+    );
     const range = outOfRangeError('views[1].dx', 'an integer', 0.5);
     expect(range).toBeInstanceOf(RangeError);
     expect(range).toBeInstanceOf(ArgumentRangeError);
@@ -87,7 +89,9 @@ describe('TtaError', () => {
     expect(() => throwIfAborted(controller.signal)).not.toThrow();
     expect(() => throwIfAborted(undefined)).not.toThrow();
     controller.abort();
-    expect(() => throwIfAborted(controller.signal)).toThrow(expect.objectContaining({ name: 'AbortError', code: 'TTA_ABORTED' }));
+    expect(() => throwIfAborted(controller.signal)).toThrow(
+      expect.objectContaining({ name: 'AbortError', code: 'TTA_ABORTED' }),
+    );
   });
 
   test('errorMessage and isPlainObject', () => {

@@ -74,5 +74,7 @@ test('removeDebris can be limited to some targets', () => {
   const pid = deadPid();
   fs.mkdirSync(path.join(dir, `.a.tmp-${pid}-00000000`));
   fs.mkdirSync(path.join(dir, `.b.tmp-${pid}-00000000`));
-  expect(removeDebris(dir, { filter: (target) => target === 'a' }).map((f) => path.basename(f))).toEqual([`.a.tmp-${pid}-00000000`]);
+  expect(removeDebris(dir, { filter: (target) => target === 'a' }).map((f) => path.basename(f))).toEqual([
+    `.a.tmp-${pid}-00000000`,
+  ]);
 });
