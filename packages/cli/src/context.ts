@@ -138,21 +138,9 @@ export async function obtainModel(
 export function viewProgress(label: string, output: Output, signal: AbortSignal) {
   let bar: ProgressBar | undefined;
   return {
-    onProgress({
-      view,
-      done,
-      total,
-      viewIndex,
-      views,
-    }: {
-      view: string;
-      done: number;
-      total: number;
-      viewIndex: number;
-      views: number;
-    }): void {
+    onProgress({ done, total, views }: { done: number; total: number; views: number }): void {
       bar ??= new ProgressBar({ label, total: views * total, unit: 'img', mode: output.progressMode });
-      bar.update(viewIndex * total + done, { view });
+      bar.update(views * done, { views });
       throwIfAborted(signal);
     },
     finish(): void {

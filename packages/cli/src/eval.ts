@@ -1,6 +1,6 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
 import { throwIfAborted } from '@tta/util';
-import { layersClassifier } from '@tta/model';
+import { tfjsClassifier } from '@tta/model';
 import {
   DEFAULT_RANDOM_VIEWS,
   DEFAULT_SHIFT,
@@ -225,7 +225,7 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     );
     models.push({ source: handle.source, dir: handle.dir });
     try {
-      const classifier = layersClassifier(handle.model);
+      const classifier = tfjsClassifier(handle.model);
       const progress = viewProgress(`${runLabel}evaluate`, output, signal);
       const started = performance.now();
       const policies = config.policies.map((p) =>

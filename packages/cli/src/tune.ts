@@ -1,5 +1,5 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
-import { layersClassifier } from '@tta/model';
+import { tfjsClassifier } from '@tta/model';
 import { trainValidationSplit } from '@tta/data';
 import { formatViews, policyToJson, summarizePolicy, tuneThenTest, type Candidate } from '@tta/core';
 import { integerFlag, listFlag, parseFlags, choiceFlag } from './args';
@@ -135,7 +135,7 @@ export async function runTune(argv: readonly string[]): Promise<number> {
       'train',
     );
     try {
-      const classifier = layersClassifier(handle.model);
+      const classifier = tfjsClassifier(handle.model);
       const progress = viewProgress('predict views', output, interrupt.signal);
       const { tune, test: testEval } = await tuneThenTest(classifier, validation, test, search, {
         seed,

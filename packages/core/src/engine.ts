@@ -1,33 +1,43 @@
-// predictWithTta: stream the images in chunks, augment each chunk straight from the
-// uint8 data into a reused float32 buffer (all views at once), run one batched
-// predict per chunk, and merge the views with softVote into the final arrays.
-import { augment, softVote } from '@tta/native';
-import { described, invalidParameterError, outOfRangeError } from '@tta/util';
-import { forwardPasses, isIdentity, margins, randomFlipCounts, type Policy } from './policies';
+// predictWithTta: stream the images in chunks, augment each chunk straight from its pixels
+// into a reused float32 buffer (every view at once, with the model's preprocessing in the
+// same pass), run one batched predict per chunk, and merge the views with softVote.
+import { augment, softVote, type AugmentOptions, type Fill } from '@tta/native';
+import { invalidParameterError, outOfRangeError, throwIfAborted } from '@tta/util';
+import { checkImageShape, defaultChunkSize, toSource, type Images } from './images';
+import { forwardPasses, isIdentity, margins, randomFlipCountsOf, type Policy, type PolicyView } from './policies';
+
+/**
+ * How a model expects its pixels: out = x * scale + offset, per channel (one number for all,
+ * or one per channel), after an optional RGB -> BGR swap. Applied to uint8 images while they
+ * are augmented; float32 images are taken as already preprocessed.
+ */
+export interface Preprocessing {
+  scale: number | readonly number[];
+  offset?: number | readonly number[];
+  reverseChannels?: boolean;
+}
+
+/** x / 255: what the reference CNN and most Keras image models were trained on. */
+export const UNIT_PREPROCESSING: Preprocessing = { scale: 1 / 255 };
 
 /** Anything that maps a float32 NHWC batch to class probabilities [count, classes]. */
 export interface Classifier {
   readonly inputShape: readonly [number, number, number];
   readonly numClasses: number;
   predict(images: Float32Array, count: number): Promise<Float32Array>;
-}
-
-/** Images as the data package gives them: uint8 NHWC. */
-export interface ImageBatch {
-  images: Uint8Array;
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
+  /** The pixel preprocessing the model expects. Default UNIT_PREPROCESSING. */
+  readonly preprocessing?: Preprocessing;
 }
 
 export interface TtaOptions {
-  /** Images per chunk (memory: views x chunk x image size x 4 bytes). Default 1000. */
+  /** Images per chunk (memory: views x chunk x image size x 4 bytes). Default: about 128 MB per view. */
   chunkSize?: number;
   /** Also return the per-view predictions [views, n, classes]. */
   keepViewPredictions?: boolean;
+  /** Images done so far, of at most `total`. */
   onProgress?: (done: number, total: number) => void;
   threads?: number;
+  signal?: AbortSignal;
 }
 
 export interface TtaTiming {
@@ -44,127 +54,252 @@ export interface TtaResult {
   scores: Float32Array;
   labels: Int32Array;
   classes: number;
+  /** The source index of each result row (all of 0..n-1 for a batch; a stream may leave out unreadable images). */
+  indices: Int32Array;
   viewPredictions?: Float32Array;
   timing: TtaTiming;
   /** For a gated policy: which images were augmented. */
   gated?: Uint8Array;
 }
 
-export function checkImageBatch(batch: ImageBatch, classifier: Classifier): void {
-  const [h, w, c] = classifier.inputShape;
-  if (batch.height !== h || batch.width !== w || batch.channels !== c) {
-    throw outOfRangeError(
-      'images',
-      `images of ${h}x${w}x${c} (the model's input)`,
-      described(`${batch.height}x${batch.width}x${batch.channels}`),
+/** One chunk's merged results, as predictWithTtaStream yields them. */
+export interface TtaChunkResult {
+  indices: Int32Array;
+  scores: Float32Array;
+  labels: Int32Array;
+  /** [views, count, classes] when keepViewPredictions. */
+  viewPredictions?: Float32Array;
+  gated?: Uint8Array;
+  inferenceSeconds: number;
+  forwardPasses: number;
+}
+
+/** The augment options that apply a classifier's preprocessing to these pixels. */
+export function pixelOptions(classifier: Classifier, images: Uint8Array | Float32Array): Partial<AugmentOptions> {
+  if (images instanceof Float32Array) return { scale: 1 };
+  const p = classifier.preprocessing ?? UNIT_PREPROCESSING;
+  if (typeof p.scale !== 'number' || (p.offset !== undefined && p.offset !== 0) || p.reverseChannels) {
+    // Per-channel scale and offset, and channel reversal, arrive with augment's preprocessing options.
+    throw invalidParameterError(
+      'classifier.preprocessing',
+      'one scale factor (per-channel preprocessing is not available yet)',
+      p,
     );
   }
-  if (batch.images.length !== batch.count * h * w * c) {
+  return { scale: p.scale };
+}
+
+interface ChunkContext {
+  classifier: Classifier;
+  policy: Policy;
+  views: number;
+  classes: number;
+  buffer: Float32Array;
+  threads: number | undefined;
+  keepViewPredictions: boolean;
+}
+
+function checkPredictions(predictions: Float32Array, count: number, classes: number): Float32Array {
+  if (!(predictions instanceof Float32Array) || predictions.length !== count * classes) {
     throw outOfRangeError(
-      'images.images',
-      `${batch.count * h * w * c} bytes (count x ${h} x ${w} x ${c})`,
-      batch.images,
+      'classifier.predict()',
+      `a Float32Array of ${count * classes} probabilities (${count} images x ${classes} classes)`,
+      predictions,
     );
+  }
+  return predictions;
+}
+
+async function predictChunk(
+  ctx: ChunkContext,
+  images: Uint8Array | Float32Array,
+  count: number,
+  indices: Int32Array,
+): Promise<TtaChunkResult> {
+  const { classifier, policy, classes: K } = ctx;
+  const [h, w, c] = classifier.inputShape;
+  const scores = new Float32Array(count * K);
+  const labels = new Int32Array(count);
+  let inferenceSeconds = 0;
+  let passes = 0;
+  const timedPredict = async (input: Float32Array, n: number): Promise<Float32Array> => {
+    const t = performance.now();
+    const predictions = checkPredictions(await classifier.predict(input, n), n, K);
+    inferenceSeconds += (performance.now() - t) / 1000;
+    passes += n;
+    return predictions;
+  };
+  const pixels = pixelOptions(classifier, images);
+  if (policy.gate) {
+    const gated = new Uint8Array(count);
+    await predictGated(ctx, pixels, images, [count, h, w, c], timedPredict, scores, labels, gated);
+    return { indices, scores, labels, gated, inferenceSeconds, forwardPasses: passes };
+  }
+  const V = ctx.views;
+  const input = ctx.buffer.subarray(0, V * count * h * w * c);
+  augment(images, [count, h, w, c], policy.views, { fill: policy.fill, ...pixels, out: input, threads: ctx.threads });
+  const predictions = await timedPredict(input, V * count);
+  mergeViews(policy, predictions, [V, count, K], indices, scores, labels, ctx.threads);
+  return {
+    indices,
+    scores,
+    labels,
+    ...(ctx.keepViewPredictions ? { viewPredictions: predictions } : {}),
+    inferenceSeconds,
+    forwardPasses: passes,
+  };
+}
+
+/**
+ * Augments a chunk under several views that may each have their own fill, view-major into
+ * `out` ([views, count, h, w, c]): one augment call per run of views sharing a fill.
+ */
+export function augmentViews(
+  images: Uint8Array | Float32Array,
+  shape: [number, number, number, number],
+  views: readonly { view: PolicyView; fill: Fill }[],
+  pixels: Partial<AugmentOptions>,
+  out: Float32Array,
+  threads: number | undefined,
+): void {
+  const imageSize = shape[1] * shape[2] * shape[3];
+  const per = shape[0] * imageSize;
+  for (let first = 0; first < views.length;) {
+    let last = first + 1;
+    while (last < views.length && views[last]!.fill === views[first]!.fill) last++;
+    augment(
+      images,
+      shape,
+      views.slice(first, last).map((v) => v.view),
+      {
+        fill: views[first]!.fill,
+        ...pixels,
+        out: out.subarray(first * per, last * per),
+        threads,
+      },
+    );
+    first = last;
   }
 }
 
-export async function predictWithTta(
+export function checkChunkSize(value: unknown, fallback: number): number {
+  const chunkSize = value ?? fallback;
+  if (typeof chunkSize !== 'number' || !Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw outOfRangeError('options.chunkSize', 'an integer >= 1', chunkSize);
+  }
+  return chunkSize;
+}
+
+/**
+ * TTA predictions chunk by chunk, as the images are read: for `tta predict` on a million
+ * files, results can be written as they come and memory stays bounded by one chunk.
+ */
+export async function* predictWithTtaStream(
   classifier: Classifier,
-  batch: ImageBatch,
+  images: Images,
   policy: Policy,
   options: TtaOptions = {},
-): Promise<TtaResult> {
-  checkImageBatch(batch, classifier);
-  const chunkSize = options.chunkSize ?? 1000;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw outOfRangeError('chunkSize', 'an integer >= 1', chunkSize);
-  const { count: n, height: h, width: w, channels: c } = batch;
-  const K = classifier.numClasses;
+): AsyncGenerator<TtaChunkResult> {
+  const source = toSource(images);
+  checkImageShape(source, classifier.inputShape);
   const V = forwardPasses(policy);
+  const chunkSize = checkChunkSize(
+    options.chunkSize,
+    defaultChunkSize(source.height, source.width, source.channels, V),
+  );
   if (V < 1) throw invalidParameterError('policy.views', 'at least one view', policy.views);
-  const imageSize = h * w * c;
-  const scores = new Float32Array(n * K);
-  const labels = new Int32Array(n);
-  const viewPredictions = options.keepViewPredictions ? new Float32Array(V * n * K) : undefined;
-  const buffer = new Float32Array(V * Math.min(chunkSize, n) * imageSize);
-
-  if (policy.gate && viewPredictions)
+  if (policy.gate && options.keepViewPredictions) {
     throw invalidParameterError(
-      'keepViewPredictions',
+      'options.keepViewPredictions',
       'false for a gated policy (only some images get every view)',
       true,
     );
-  const gated = policy.gate ? new Uint8Array(n) : undefined;
-  let passes = 0;
-  const start = performance.now();
-  let inference = 0;
-  const timedPredict = async (input: Float32Array, count: number): Promise<Float32Array> => {
-    const t = performance.now();
-    const predictions = await classifier.predict(input, count);
-    inference += performance.now() - t;
-    passes += count;
-    if (predictions.length !== count * K) {
-      throw outOfRangeError(
-        'classifier.predict()',
-        `${count * K} probabilities (${count} images x ${K} classes)`,
-        predictions,
-      );
-    }
-    return predictions;
+  }
+  const [h, w, c] = classifier.inputShape;
+  const ctx: ChunkContext = {
+    classifier,
+    policy,
+    views: V,
+    classes: classifier.numClasses,
+    buffer: new Float32Array(V * Math.min(chunkSize, Math.max(1, source.count)) * h * w * c),
+    threads: options.threads,
+    keepViewPredictions: options.keepViewPredictions === true,
   };
-  for (let first = 0; first < n; first += chunkSize) {
-    const m = Math.min(chunkSize, n - first);
-    const chunk = batch.images.subarray(first * imageSize, (first + m) * imageSize);
-    const out = scores.subarray(first * K, (first + m) * K);
-    const outLabels = labels.subarray(first, first + m);
-    if (policy.gate) {
-      await predictGated(
-        policy,
-        chunk,
-        [m, h, w, c],
-        K,
-        buffer,
-        timedPredict,
-        out,
-        outLabels,
-        gated!.subarray(first, first + m),
-        options.threads,
-      );
-    } else {
-      const input = buffer.subarray(0, V * m * imageSize);
-      augment(chunk, [m, h, w, c], policy.views, {
-        fill: policy.fill,
-        scale: 1 / 255,
-        out: input,
-        threads: options.threads,
-      });
-      const predictions = await timedPredict(input, V * m);
-      if (viewPredictions) {
-        for (let v = 0; v < V; v++)
-          viewPredictions.set(predictions.subarray(v * m * K, (v + 1) * m * K), (v * n + first) * K);
-      }
-      mergeViews(policy, predictions, [V, m, K], first, out, outLabels, options.threads);
-    }
-    options.onProgress?.(first + m, n);
+  let done = 0;
+  for await (const chunk of source.chunks(chunkSize, options.signal)) {
+    throwIfAborted(options.signal);
+    if (chunk.count > chunkSize) throw outOfRangeError('source chunk', `at most ${chunkSize} images`, chunk.count);
+    const indices = Int32Array.from(chunk.indices);
+    yield await predictChunk(ctx, chunk.images, chunk.count, indices);
+    done += chunk.count;
+    options.onProgress?.(done, source.count);
     // Predictions resolve on microtasks only; without a turn of the event loop, signal
-    // handlers (Ctrl-C) and timers would wait for the whole test set.
+    // handlers (Ctrl-C) and timers would wait for the whole data set.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  throwIfAborted(options.signal);
+}
+
+/** TTA predictions for every image: merged scores [n, classes], labels, timing. */
+export async function predictWithTta(
+  classifier: Classifier,
+  images: Images,
+  policy: Policy,
+  options: TtaOptions = {},
+): Promise<TtaResult> {
+  const source = toSource(images);
+  const K = classifier.numClasses;
+  const V = forwardPasses(policy);
+  const capacity = source.count;
+  const scores = new Float32Array(capacity * K);
+  const labels = new Int32Array(capacity);
+  const indices = new Int32Array(capacity);
+  const gated = policy.gate ? new Uint8Array(capacity) : undefined;
+  const chunks: TtaChunkResult[] = [];
+  let n = 0;
+  let inference = 0;
+  let passes = 0;
+  const start = performance.now();
+  for await (const chunk of predictWithTtaStream(classifier, source, policy, options)) {
+    const m = chunk.indices.length;
+    scores.set(chunk.scores, n * K);
+    labels.set(chunk.labels, n);
+    indices.set(chunk.indices, n);
+    if (gated && chunk.gated) gated.set(chunk.gated, n);
+    if (chunk.viewPredictions) chunks.push(chunk);
+    inference += chunk.inferenceSeconds;
+    passes += chunk.forwardPasses;
+    n += m;
+  }
+  let viewPredictions: Float32Array | undefined;
+  if (options.keepViewPredictions) {
+    // [views, n, classes]: each chunk's block of every view goes to its images' rows.
+    viewPredictions = new Float32Array(V * n * K);
+    let first = 0;
+    for (const chunk of chunks) {
+      const m = chunk.indices.length;
+      for (let v = 0; v < V; v++) {
+        viewPredictions.set(chunk.viewPredictions!.subarray(v * m * K, (v + 1) * m * K), (v * n + first) * K);
+      }
+      first += m;
+    }
+  }
   const seconds = (performance.now() - start) / 1000;
-  const inferenceSeconds = inference / 1000;
   return {
-    scores,
-    labels,
+    scores: scores.subarray(0, n * K),
+    labels: labels.subarray(0, n),
     classes: K,
-    viewPredictions,
+    indices: indices.subarray(0, n),
+    ...(viewPredictions ? { viewPredictions } : {}),
     timing: {
       seconds,
-      inferenceSeconds,
-      otherSeconds: seconds - inferenceSeconds,
-      otherShare: seconds > 0 ? (seconds - inferenceSeconds) / seconds : 0,
+      inferenceSeconds: inference,
+      otherSeconds: seconds - inference,
+      otherShare: seconds > 0 ? (seconds - inference) / seconds : 0,
       imagesPerSecond: n / Math.max(seconds, 1e-9),
       forwardPasses: n ? passes / n : V,
     },
-    gated,
+    ...(gated ? { gated: gated.subarray(0, n) } : {}),
   };
 }
 
@@ -173,21 +308,20 @@ export async function predictWithTta(
  * views only for the images whose plain margin is below the gate.
  */
 async function predictGated(
-  policy: Policy,
-  chunk: Uint8Array,
+  ctx: ChunkContext,
+  pixels: Partial<AugmentOptions>,
+  chunk: Uint8Array | Float32Array,
   shape: [number, number, number, number],
-  K: number,
-  buffer: Float32Array,
   predict: (input: Float32Array, count: number) => Promise<Float32Array>,
   out: Float32Array,
   labels: Int32Array,
   gated: Uint8Array,
-  threads?: number,
 ): Promise<void> {
+  const { policy, classes: K, buffer, threads } = ctx;
   const [m, h, w, c] = shape;
   const imageSize = h * w * c;
   const plainInput = buffer.subarray(0, m * imageSize);
-  augment(chunk, shape, [{}], { scale: 1 / 255, out: plainInput, threads });
+  augment(chunk, shape, [{}], { ...pixels, out: plainInput, threads });
   const plain = await predict(plainInput, m);
   const margin = margins(plain, K);
   const members: number[] = [];
@@ -197,14 +331,14 @@ async function predictGated(
   if (members.length === 0) return;
   members.forEach((i) => (gated[i] = 1));
   const g = members.length;
-  const images = new Uint8Array(g * imageSize);
+  const images = chunk instanceof Uint8Array ? new Uint8Array(g * imageSize) : new Float32Array(g * imageSize);
   members.forEach((i, j) => images.set(chunk.subarray(i * imageSize, (i + 1) * imageSize), j * imageSize));
   const identityIndex = policy.views.findIndex(isIdentity);
   const others = policy.views.filter((_, v) => v !== identityIndex);
   let otherPredictions: Float32Array = new Float32Array(0);
   if (others.length > 0) {
     const input = buffer.subarray(0, others.length * g * imageSize);
-    augment(images, [g, h, w, c], others, { fill: policy.fill, scale: 1 / 255, out: input, threads });
+    augment(images, [g, h, w, c], others, { fill: policy.fill, ...pixels, out: input, threads });
     otherPredictions = await predict(input, others.length * g);
   }
   const V = policy.views.length;
@@ -226,15 +360,15 @@ async function predictGated(
 }
 
 /**
- * Merges [views, m, classes] for the images first..first+m into out/labels. For a
- * random policy, images are grouped by their flip count k and each group is merged
- * with weights (draws - k, k) over (identity, flip).
+ * Merges [views, m, classes] for the images at `indices` into out/labels. For a random
+ * policy, images are grouped by their flip count k (seeded by each image's index) and each
+ * group is merged with weights (draws - k, k) over (identity, flip).
  */
 export function mergeViews(
   policy: Policy,
   predictions: Float32Array,
   shape: [number, number, number],
-  first: number,
+  indices: ArrayLike<number>,
   out: Float32Array,
   labels: Int32Array,
   threads?: number,
@@ -245,7 +379,7 @@ export function mergeViews(
     return;
   }
   const { draws } = policy.random;
-  const counts = randomFlipCounts(policy.random, first, m);
+  const counts = randomFlipCountsOf(policy.random, indices);
   const groups: number[][] = Array.from({ length: draws + 1 }, () => []);
   counts.forEach((k, i) => groups[k]!.push(i));
   for (let k = 0; k <= draws; k++) {

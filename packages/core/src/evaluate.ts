@@ -2,8 +2,10 @@
 // Each distinct view is predicted once and shared by every policy that uses it,
 // so adding a policy costs only the views it adds, plus a cheap merge.
 import { forwardPasses, formatView, isIdentity, makePolicy, margins, type Policy, type PolicyView } from './policies';
-import { softVote } from '@tta/native';
-import { mergeViews, predictWithTta, type Classifier, type ImageBatch } from './engine';
+import { softVote, type Fill } from '@tta/native';
+import { outOfRangeError, throwIfAborted } from '@tta/util';
+import { augmentViews, checkChunkSize, mergeViews, pixelOptions, type Classifier } from './engine';
+import { checkImageShape, defaultChunkSize, toSource, type Images } from './images';
 import {
   classificationMetrics,
   correctness,
@@ -49,7 +51,10 @@ export interface EvaluateOptions {
   chunkSize?: number;
   bootstrapResamples?: number;
   seed?: number;
-  onProgress?: (step: { view: string; done: number; total: number; viewIndex: number; views: number }) => void;
+  /** After each chunk: images with every view predicted (`done` of at most `total`), and the view count. */
+  onProgress?: (step: { done: number; total: number; views: number }) => void;
+  threads?: number;
+  signal?: AbortSignal;
 }
 
 /** Fill only matters for shifted views: 'id' and 'flip' share predictions across fills. */
@@ -57,35 +62,112 @@ export function viewKey(view: PolicyView, fill: Policy['fill']): string {
   return view.dx === 0 && view.dy === 0 ? formatView(view) : `${formatView(view)}@${fill}`;
 }
 
-/** Predicts each distinct view of the policies once. */
-export async function predictDistinctViews(
+export interface PredictedViews {
+  views: Map<string, ViewPredictions>;
+  /** The source index of each prediction row (a stream may leave out images it could not read). */
+  indices: Int32Array;
+  /** Rows predicted. */
+  count: number;
+}
+
+/**
+ * Predicts each distinct view of the policies once, in one pass over the images: every chunk
+ * is read once and predicted under each view, so a folder is decoded only once.
+ */
+export async function predictViews(
   classifier: Classifier,
-  batch: ImageBatch,
+  images: Images,
   policies: readonly Policy[],
   options: EvaluateOptions = {},
-): Promise<Map<string, ViewPredictions>> {
-  const wanted = new Map<string, { view: PolicyView; fill: Policy['fill'] }>();
+): Promise<PredictedViews> {
+  const source = toSource(images);
+  checkImageShape(source, classifier.inputShape);
+  const wanted = new Map<string, { view: PolicyView; fill: Fill }>();
   for (const p of policies) for (const view of p.views) wanted.set(viewKey(view, p.fill), { view, fill: p.fill });
-  const out = new Map<string, ViewPredictions>();
-  let index = 0;
-  for (const [key, { view, fill }] of wanted) {
-    const single: Policy = { name: key, views: [view], fill, merge: 'mean' };
-    const viewIndex = index++;
-    const result = await predictWithTta(classifier, batch, single, {
-      chunkSize: options.chunkSize,
-      keepViewPredictions: true,
-      onProgress: (done, total) => options.onProgress?.({ view: key, done, total, viewIndex, views: wanted.size }),
-    });
-    out.set(key, {
+  // Views sharing a fill next to each other: one augment call per fill.
+  const entries = [...wanted.entries()].sort((a, b) => (a[1].fill < b[1].fill ? -1 : a[1].fill > b[1].fill ? 1 : 0));
+  const V = entries.length;
+  const K = classifier.numClasses;
+  const [h, w, c] = classifier.inputShape;
+  const chunkSize = checkChunkSize(options.chunkSize, defaultChunkSize(h, w, c, V));
+  const buffer = new Float32Array(V * Math.min(chunkSize, Math.max(1, source.count)) * h * w * c);
+  const parts: Float32Array[][] = entries.map(() => []);
+  const indices: Int32Array[] = [];
+  let inference = 0;
+  let other = 0;
+  let n = 0;
+  for await (const chunk of source.chunks(chunkSize, options.signal)) {
+    throwIfAborted(options.signal);
+    const m = chunk.count;
+    const t0 = performance.now();
+    const input = buffer.subarray(0, V * m * h * w * c);
+    augmentViews(
+      chunk.images,
+      [m, h, w, c],
+      entries.map(([, e]) => e),
+      pixelOptions(classifier, chunk.images),
+      input,
+      options.threads,
+    );
+    const t1 = performance.now();
+    const predictions = await classifier.predict(input, V * m);
+    const t2 = performance.now();
+    if (!(predictions instanceof Float32Array) || predictions.length !== V * m * K) {
+      throw outOfRangeError(
+        'classifier.predict()',
+        `${V * m * K} probabilities (${V * m} images x ${K} classes)`,
+        predictions,
+      );
+    }
+    entries.forEach((_, v) => parts[v]!.push(predictions.slice(v * m * K, (v + 1) * m * K)));
+    indices.push(Int32Array.from(chunk.indices));
+    n += m;
+    inference += (t2 - t1) / 1000;
+    other += (t1 - t0 + performance.now() - t2) / 1000;
+    options.onProgress?.({ done: n, total: source.count, views: V });
+    // Predictions resolve on microtasks only: give signal handlers (Ctrl-C) a turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throwIfAborted(options.signal);
+  const views = new Map<string, ViewPredictions>();
+  entries.forEach(([key, { view, fill }], v) => {
+    // Every view costs the same here (same images, same size): time is shared out evenly.
+    views.set(key, {
       key,
       view,
       fill,
-      predictions: result.viewPredictions!,
-      inferenceSeconds: result.timing.inferenceSeconds,
-      otherSeconds: result.timing.otherSeconds,
+      predictions: concatFloat32(parts[v]!, n * K),
+      inferenceSeconds: inference / V,
+      otherSeconds: other / V,
     });
+  });
+  const all = new Int32Array(n);
+  let offset = 0;
+  for (const part of indices) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return { views, indices: all, count: n };
+}
+
+function concatFloat32(parts: readonly Float32Array[], length: number): Float32Array {
+  const out = new Float32Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
   }
   return out;
+}
+
+/** Predicts each distinct view of the policies once (see predictViews). */
+export async function predictDistinctViews(
+  classifier: Classifier,
+  images: Images,
+  policies: readonly Policy[],
+  options: EvaluateOptions = {},
+): Promise<Map<string, ViewPredictions>> {
+  return (await predictViews(classifier, images, policies, options)).views;
 }
 
 export interface MergedPolicy {
@@ -105,6 +187,8 @@ export function mergeFromViews(
   views: Map<string, ViewPredictions>,
   n: number,
   classes: number,
+  /** The source index of each row (seeds a random policy's draws); default 0..n-1. */
+  indices?: ArrayLike<number>,
 ): MergedPolicy {
   const lookup = (view: PolicyView): Float32Array => {
     const entry = views.get(viewKey(view, policy.fill));
@@ -133,7 +217,14 @@ export function mergeFromViews(
       rows.forEach((i, j) => stacked.set(predictions.subarray(i * classes, (i + 1) * classes), (v * g + j) * classes));
   });
   if (!rows) {
-    mergeViews(policy, stacked, [V, n, classes], 0, scores, labels);
+    mergeViews(
+      policy,
+      stacked,
+      [V, n, classes],
+      indices ?? Int32Array.from({ length: n }, (_, i) => i),
+      scores,
+      labels,
+    );
   } else if (g > 0) {
     const merged = softVote(stacked, [V, g, classes], { merge: policy.merge, weights: policy.weights });
     rows.forEach((i, j) => {
@@ -148,25 +239,43 @@ export interface Evaluation {
   baseline: PolicyRun;
   runs: PolicyRun[];
   views: Map<string, ViewPredictions>;
+  /** The source index of each evaluated image (a stream may leave out images it could not read). */
+  indices: Int32Array;
+  /** The true class of each evaluated image, in the same order. */
+  truth: Int32Array;
 }
 
+/**
+ * Evaluates each policy and the no-TTA baseline on the same predictions, paired image by
+ * image. `truth` holds the true class of every source image, by source index.
+ */
 export async function evaluatePolicies(
   classifier: Classifier,
-  batch: ImageBatch,
+  images: Images,
   truth: ArrayLike<number>,
   policies: readonly Policy[],
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  const source = toSource(images);
+  if (
+    truth === null ||
+    typeof truth !== 'object' ||
+    typeof truth.length !== 'number' ||
+    truth.length !== source.count
+  ) {
+    throw outOfRangeError('truth', `one class per image (${source.count})`, truth);
+  }
   const baselinePolicy = makePolicy('none');
-  const views = await predictDistinctViews(classifier, batch, [baselinePolicy, ...policies], options);
-  const n = batch.count;
+  const predicted = await predictViews(classifier, source, [baselinePolicy, ...policies], options);
+  const { views, indices, count: n } = predicted;
+  const rowTruth = Int32Array.from(indices, (i) => truth[i]!);
   const K = classifier.numClasses;
   const runOne = (policy: Policy, baseCorrect: Uint8Array | undefined): PolicyRun => {
-    const { scores, labels, seconds: mergeSeconds, gatedFraction } = mergeFromViews(policy, views, n, K);
-    const metrics = classificationMetrics(scores, labels, truth, K);
-    const correct = correctness(labels, truth);
+    const { scores, labels, seconds: mergeSeconds, gatedFraction } = mergeFromViews(policy, views, n, K, indices);
+    const metrics = classificationMetrics(scores, labels, rowTruth, K);
+    const correct = correctness(labels, rowTruth);
     const base = baseCorrect ?? correct;
-    const flips = flipCounts(base, correct, truth, K);
+    const flips = flipCounts(base, correct, rowTruth, K);
     // A gated policy predicts the identity view for every image and the others for the gated share.
     let inference = 0;
     let other = mergeSeconds;
@@ -199,7 +308,7 @@ export async function evaluatePolicies(
   };
   const baseline = runOne(baselinePolicy, undefined);
   const runs = policies.map((p) => runOne(p, baseline.correct));
-  return { baseline, runs, views };
+  return { baseline, runs, views, indices, truth: rowTruth };
 }
 
 /** A policy's results over repeated runs (each a model trained with its own seed). */

@@ -283,9 +283,20 @@ export function randomFlipCounts(
   start: number,
   count: number,
 ): Uint8Array | Uint16Array {
-  const counts = random.draws < 256 ? new Uint8Array(count) : new Uint16Array(count);
-  for (let i = 0; i < count; i++) {
-    const next = seededRandom((Math.abs(random.seed) % 2 ** 26) * 2 ** 26 + ((start + i) % 2 ** 26));
+  return randomFlipCountsOf(
+    random,
+    Int32Array.from({ length: count }, (_, i) => start + i),
+  );
+}
+
+/** randomFlipCounts for the images at these indices (a stream may have left some out). */
+export function randomFlipCountsOf(
+  random: { draws: number; seed: number },
+  indices: ArrayLike<number>,
+): Uint8Array | Uint16Array {
+  const counts = random.draws < 256 ? new Uint8Array(indices.length) : new Uint16Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const next = seededRandom((Math.abs(random.seed) % 2 ** 26) * 2 ** 26 + (indices[i]! % 2 ** 26));
     let flipped = 0;
     for (let d = 0; d < random.draws; d++) if (next() < 0.5) flipped++;
     counts[i] = flipped;

@@ -3,7 +3,8 @@
 // grid of hundreds of policies costs no more forward passes than its views.
 import type { Fill, Merge } from '@tta/native';
 import { softVote } from '@tta/native';
-import type { Classifier, ImageBatch } from './engine';
+import type { Classifier } from './engine';
+import type { ImageBatch } from './images';
 import {
   evaluatePolicies,
   mergeFromViews,

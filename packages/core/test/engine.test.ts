@@ -1,6 +1,7 @@
 import { augmentReference, softVoteReference } from '@tta/native/reference';
 import { seededRandom } from '@tta/util';
-import { predictWithTta, type ImageBatch } from '../src/engine';
+import { predictWithTta } from '../src/engine';
+import type { ImageBatch } from '../src/images';
 import { evaluatePolicies, mergeFromViews, predictDistinctViews } from '../src/evaluate';
 import { makePolicy, randomFlipCounts, resolvePolicy, type Policy } from '../src/policies';
 import { linearClassifier } from './helpers';
@@ -90,9 +91,12 @@ describe('predictWithTta', () => {
   });
 
   test('rejects images that do not fit the model', async () => {
-    const b = { ...batch(2), height: 7 };
+    const b = { ...batch(2), images: new Uint8Array(2 * 7 * 5 * 3), height: 7 };
     await expect(predictWithTta(classifier(), b, makePolicy('none'))).rejects.toThrow(
-      /Expected images of 6x5x3 \(the model's input\) for images/,
+      /Expected images of 6x5x3 \(the model's input\) for images but received 7x5x3 images/,
+    );
+    await expect(predictWithTta(classifier(), { ...batch(2), height: 7 }, makePolicy('none'))).rejects.toThrow(
+      'Expected 210 values (count x height x width x channels = 2 x 7 x 5 x 3) for images.images but received Uint8Array of length 180',
     );
     await expect(predictWithTta(classifier(), batch(2), makePolicy('none'), { chunkSize: 0 })).rejects.toThrow(
       /chunkSize/,

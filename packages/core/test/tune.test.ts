@@ -1,5 +1,6 @@
 import { seededRandom } from '@tta/util';
-import { predictWithTta, type ImageBatch } from '../src/engine';
+import { predictWithTta } from '../src/engine';
+import type { ImageBatch } from '../src/images';
 import { classificationMetrics } from '../src/metrics';
 import { auroc, compareCandidates, tunePolicy, tuneThenTest, type Candidate } from '../src/tune';
 import { linearClassifier } from './helpers';

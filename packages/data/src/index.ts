@@ -33,3 +33,19 @@ export {
   splitChecksum,
 } from './transforms';
 export { IMAGE_BYTES } from './interleave';
+export {
+  IMAGE_EXTENSIONS,
+  RESIZE_MODES,
+  decodeImageFile,
+  scanImageFolder,
+  listImageFiles,
+  readImages,
+  loadImageFolder,
+  type DecodeOptions,
+  type ImageChunk,
+  type ImageFolderData,
+  type ImageFolderIndex,
+  type ReadImagesOptions,
+  type ResizeMode,
+  type ScanOptions,
+} from './image-folder';

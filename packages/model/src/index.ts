@@ -29,10 +29,19 @@ export type {
   TrainResult,
 } from './train';
 export { predict } from './predict';
-export { layersClassifier } from './classifier';
-export type { LayersModelLike } from './classifier';
+export { loadTfjsModel, modelJsonPath, tfjsClassifier, rowsAreProbabilities, OUTPUT_KINDS } from './tfjs-model';
+export type {
+  AnyModel,
+  LoadTfjsModelOptions,
+  OutputKind,
+  TfjsClassifier,
+  TfjsClassifierOptions,
+  TfjsModel,
+} from './tfjs-model';
+export { withTta } from './with-tta';
+export type { TfjsTtaModel, TfjsWithTtaOptions } from './with-tta';
 export type { PredictOptions } from './predict';
-export { saveModel, loadModel, ModelFileError } from './io';
-export type { LoadModelOptions, ModelMetadata, ModelMetrics } from './io';
+export { saveModel, loadModel, readModelJson, ModelFileError } from './io';
+export type { LoadModelOptions, ModelFormat, ModelMetadata, ModelMetrics } from './io';
 export { trainCached, cacheKey, datasetChecksum, weightAffectingOptions } from './cache';
 export type { TrainCachedRequest, TrainCachedResult } from './cache';

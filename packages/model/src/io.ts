@@ -112,7 +112,11 @@ function specBytes(spec: tf.io.WeightsManifestEntry, file: string): number {
   return elements * bytes;
 }
 
-function readModelJson(file: string): tf.io.ModelJSON {
+/** The two formats a TensorFlow.js model.json can have, told apart by its `format` field. */
+export type ModelFormat = 'layers-model' | 'graph-model';
+
+/** Reads and checks a model.json of either format; `expected` rejects the other one. */
+export function readModelJson(file: string, expected?: ModelFormat): tf.io.ModelJSON & { format: ModelFormat } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -136,21 +140,34 @@ function readModelJson(file: string): tf.io.ModelJSON {
   }
   const m = json as tf.io.ModelJSON;
   if (typeof json !== 'object' || json === null || typeof m.modelTopology !== 'object' || m.modelTopology === null) {
-    throw new ModelFileError(`${file} is not a TensorFlow.js layers model: it has no modelTopology`, file);
+    throw new ModelFileError(`${file} is not a TensorFlow.js model: it has no modelTopology`, file);
   }
-  if (m.format !== undefined && m.format !== 'layers-model') {
+  // Old converters wrote no format; a graph has a node list, a layers model a class_name.
+  const format: ModelFormat =
+    m.format !== undefined
+      ? (m.format as ModelFormat)
+      : Array.isArray((m.modelTopology as { node?: unknown }).node)
+        ? 'graph-model'
+        : 'layers-model';
+  if (format !== 'layers-model' && format !== 'graph-model') {
     throw new ModelFileError(
-      `${file} is a '${m.format}' model; only TensorFlow.js layers models ('layers-model') can be loaded`,
+      `${file} has format '${String(m.format)}', neither 'layers-model' nor 'graph-model'`,
+      file,
+    );
+  }
+  if (expected !== undefined && format !== expected) {
+    throw new ModelFileError(
+      `${file} is a TensorFlow.js ${format === 'graph-model' ? 'graph' : 'layers'} model; a ${expected} is needed here`,
       file,
     );
   }
   if (!Array.isArray(m.weightsManifest))
     throw new ModelFileError(`${file} has no weightsManifest listing its weight files`, file);
-  return m;
+  return { ...m, format };
 }
 
 /** Reads every weight shard named in the manifest, checking each group holds exactly the bytes its weights need. */
-function readWeights(
+export function readWeights(
   dir: string,
   file: string,
   manifest: tf.io.WeightsManifestConfig,
@@ -211,7 +228,7 @@ export async function loadModel(
   if (typeof dir !== 'string' || dir === '') throw invalidParameterError('dir', 'a folder path', dir);
   const root = path.resolve(dir);
   const file = path.join(root, 'model.json');
-  const json = readModelJson(file);
+  const json = readModelJson(file, 'layers-model');
   const { specs, data } = readWeights(root, file, json.weightsManifest);
   let model: tfl.LayersModel;
   try {
