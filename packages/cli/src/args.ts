@@ -98,3 +98,24 @@ export function listFlag<T extends string>(name: string, value: unknown, choices
   }
   return items as T[];
 }
+
+/** parseFlags for a command that also takes plain arguments (file names). */
+export function parseFlagsAndArguments<T extends Options>(
+  argv: readonly string[],
+  options: T,
+  command: string,
+): { flags: ParsedFlags<T>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({
+      args: normalizeOptionalValues(argv, ['--json']),
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { flags: parsed.values as ParsedFlags<T>, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UserError(
+      `${(error as Error).message.replace(/\. To specify.*$/s, '')}\nRun 'tta ${command} --help' for the flags.`,
+    );
+  }
+}

@@ -1,7 +1,6 @@
 // What every command shares: where output goes, progress, data, backend and model.
-import { throwIfAborted, writeFileAtomic } from '@tta/util';
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { TtaError, errorMessage, isTtaError, throwIfAborted } from '@tta/util';
+import { readFileSync } from 'node:fs';
 import { ProgressBar, type ProgressMode } from '@tta/progress';
 import { loadCifar10, subset, type Dataset, type Split } from '@tta/data';
 import {
@@ -14,6 +13,7 @@ import {
   type TrainOptions,
 } from '@tta/model';
 import { UserError } from './errors';
+import { writeResultFile } from './paths';
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 
@@ -38,16 +38,17 @@ export function makeOutput(flags: { quiet?: boolean; json?: string }): Output {
   };
 }
 
-/** Writes JSON to stdout or atomically to a file (temp file + rename). */
-export function writeJson(target: string, value: unknown): void {
+/**
+ * Writes JSON to stdout or atomically to a file; `what` names it if the write fails (the
+ * path was checked when the run started, see paths.ts).
+ */
+export function writeJson(target: string, value: unknown, what = '--json'): void {
   const text = `${JSON.stringify(value, null, 2)}\n`;
   if (target === '-') {
     process.stdout.write(text);
     return;
   }
-  const file = path.resolve(target);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, text);
+  writeResultFile(what, target, text);
 }
 
 export async function useBackend(name: BackendName, output: Output): Promise<BackendSelection['backend']> {
@@ -72,7 +73,6 @@ export function limit(split: Split, count: number | undefined, stratified: boole
 }
 
 export interface ModelRequest {
-  modelDir?: string;
   train: Split;
   architecture?: string;
   trainOptions: TrainOptions;
@@ -83,25 +83,18 @@ export interface ModelRequest {
 
 export interface ModelHandle {
   model: Awaited<ReturnType<typeof loadModel>>['model'];
-  source: 'file' | 'cache' | 'trained';
+  source: 'cache' | 'trained';
   dir: string;
   metadata: unknown;
 }
 
-/** Loads --model, or trains (reusing the cache) with a progress bar; Ctrl-C aborts cleanly. */
+/** Trains the reference CNN (reusing the cache) with a progress bar; Ctrl-C aborts cleanly. */
 export async function obtainModel(
   request: ModelRequest,
   output: Output,
   signal: AbortSignal,
   label: string,
 ): Promise<ModelHandle> {
-  if (request.modelDir) {
-    const { model, metadata } = await loadModel(request.modelDir, {
-      inputShape: [request.train.height, request.train.width, request.train.channels],
-    });
-    output.info(`model: loaded from ${request.modelDir}`);
-    return { model, metadata, source: 'file', dir: request.modelDir };
-  }
   const epochs = request.trainOptions.epochs ?? 3;
   const perEpoch = request.train.count;
   const bar = new ProgressBar({ label, total: epochs * perEpoch, unit: 'img', mode: output.progressMode });
@@ -174,6 +167,7 @@ export async function writeHtml(
   config: Record<string, unknown>,
   command: string,
   argv: readonly string[],
+  classNames?: readonly string[],
 ): Promise<void> {
   const { writeReport } = await import('@tta/report');
   const versions: Record<string, string> = { node: process.versions.node };
@@ -183,13 +177,19 @@ export async function writeHtml(
     ).version;
   }
   versions['@tensorflow/tfjs-core'] = TFJS_VERSION;
-  writeReport(file, {
-    ...content,
-    meta: {
-      command: `tta ${command} ${argv.join(' ')}`.trim(),
-      generatedAt: new Date().toISOString(),
-      versions,
-      config,
-    },
-  } as Parameters<typeof writeReport>[1]);
+  try {
+    writeReport(file, {
+      ...content,
+      ...(classNames ? { classNames } : {}),
+      meta: {
+        command: `tta ${command} ${argv.join(' ')}`.trim(),
+        generatedAt: new Date().toISOString(),
+        versions,
+        config,
+      },
+    } as Parameters<typeof writeReport>[1]);
+  } catch (error) {
+    if (isTtaError(error)) throw error;
+    throw new TtaError('TTA_IO', `Could not write --html ${file}: ${errorMessage(error)}`, { cause: error });
+  }
 }

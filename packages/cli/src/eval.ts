@@ -1,20 +1,22 @@
-import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
+import path from 'node:path';
+import { FILL_MODES, MERGE_MODES } from '@tta/native';
 import { throwIfAborted } from '@tta/util';
+import { CIFAR10_CLASS_NAMES } from '@tta/data';
 import { tfjsClassifier } from '@tta/model';
 import {
   DEFAULT_RANDOM_VIEWS,
   DEFAULT_SHIFT,
   POLICY_NAMES,
   evaluatePolicies,
-  loadPolicyFile,
-  makePolicy,
-  resolvePolicy,
   summarizePolicy,
+  type Classifier,
+  type Evaluation,
+  type Images,
   type Policy,
   type PolicyRun,
   type PolicySummary,
 } from '@tta/core';
-import { choiceFlag, integerFlag, listFlag, parseFlags } from './args';
+import { choiceFlag, integerFlag, parseFlags } from './args';
 import {
   BACKENDS,
   viewProgress,
@@ -31,27 +33,41 @@ import {
 } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
+import { checkCacheDir, checkOutputs } from './paths';
+import { POLICY_FLAGS, parsePolicyFlags } from './policy-flags';
+import {
+  USER_MODEL_FLAGS,
+  USER_MODEL_HELP,
+  openImageFolder,
+  openUserModel,
+  parseUserModelFlags,
+  type UserModelConfig,
+} from './user-model';
 
 export const EVAL_HELP = `Usage: tta eval [flags]
 
-Trains the reference CNN on CIFAR-10 (or reuses the cached model, or loads --model),
-then evaluates it on the test images without TTA and with each TTA policy, paired
-against the no-TTA baseline of the same model.
+Evaluates TTA policies against no TTA, paired image by image on the same model: your own
+model on your own images (--model, --images), or the reference CNN trained on CIFAR-10
+(or reused from the cache) as in the Keras tutorial.
 
-Data and model
+The reference experiment (CIFAR-10)
   --data DIR            CIFAR-10 binary directory (cifar-10-batches-bin) or .tar.gz;
                         default: $TTA_DATA_DIR, then the cache, then download
   --no-verify           accept data that is not the official CIFAR-10 (skip MD5 and count checks)
-  --model DIR           evaluate a saved TensorFlow.js layers model instead of training
   --epochs N            training epochs (default 3)
-  --batch-size N        training batch size (default 128)
-  --train-limit N       train on the first N training images (stratified)
-  --test-limit N        evaluate on the first N test images
+  --batch-size N        training batch size (default 128; with --model: images per forward pass)
+  --train-limit N       train on N training images (stratified)
   --repeats R           train R models (seeds S, S+1, ...) and report mean ± std (default 1)
-  --seed S              base seed for training and random policies (default 0)
-  --backend NAME        ${BACKENDS.join(' | ')} (default auto)
   --no-cache            train even if a cached model matches
   --cache-dir DIR       model cache (default $TTA_CACHE_DIR or ~/.cache/tta)
+
+${USER_MODEL_HELP}
+  With --model and no --images, the model is evaluated on the CIFAR-10 test set.
+
+Both
+  --test-limit N        evaluate N test images (CIFAR-10: the first N; a folder: a stratified N)
+  --seed S              base seed for training, subsets and random policies (default 0)
+  --backend NAME        ${BACKENDS.join(' | ')} (default $TTA_BACKEND or auto)
 
 Policies
   --policies LIST       comma list of ${POLICY_NAMES.join(', ')}
@@ -63,27 +79,27 @@ Policies
   --shift N             shift in pixels for flip-shift (default ${DEFAULT_SHIFT})
   --fill MODE           ${FILL_MODES.join(' | ')} for shifted pixels (default nearest)
   --merge MODE          ${MERGE_MODES.join(' | ')} (default mean)
-  --chunk N             images per inference chunk (default 1000)
+  --chunk N             images per inference chunk (default: about 256 MB of views)
 
 Output
   --json [FILE|-]       write results as JSON (schema 'tta-eval/1', see the README);
                         '-' or no value: stdout, and nothing else goes there
   --html FILE           write a self-contained HTML report with charts
   --quiet               no progress, only the results
+  --debug               show the stack of an internal error (also TTA_DEBUG=1)
   -h, --help            this help
 
 Examples
   tta eval --data ../shared/data/cifar-10-batches-bin
   tta eval --epochs 1 --train-limit 5000 --test-limit 2000 --policies none,flip
   tta eval --repeats 10 --policies none,keras-random --json results.json
-  tta eval --model ./my-model --policy 'id,flip,dy=1' --merge gmean --json -`;
+  tta eval --model ./my-model --images ./photos --labels labels.txt --preprocess imagenet --policies none,flip
+  tta eval --model ./my-model/model.json --policy 'id,flip,dy=1' --merge gmean --json -`;
 
 const FLAGS = {
   data: { type: 'string' },
   'no-verify': { type: 'boolean' },
-  model: { type: 'string' },
   epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
   repeats: { type: 'string' },
@@ -91,24 +107,26 @@ const FLAGS = {
   backend: { type: 'string' },
   'no-cache': { type: 'boolean' },
   'cache-dir': { type: 'string' },
-  policies: { type: 'string' },
-  policy: { type: 'string', multiple: true },
-  'policy-file': { type: 'string', multiple: true },
-  views: { type: 'string' },
-  shift: { type: 'string' },
-  fill: { type: 'string' },
-  merge: { type: 'string' },
+  ...POLICY_FLAGS,
+  ...USER_MODEL_FLAGS,
   chunk: { type: 'string' },
   json: { type: 'string' },
   html: { type: 'string' },
   quiet: { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Flags that only make sense when the reference CNN is trained. */
+const TRAINING_FLAGS = ['epochs', 'train-limit', 'repeats', 'no-cache'] as const;
 
 export interface EvalConfig {
   data?: string;
   verify: boolean;
-  modelDir?: string;
+  /** Your own model (--model), instead of training the reference CNN. */
+  user?: UserModelConfig;
+  /** A folder of class folders to evaluate on (with --model). */
+  images?: string;
   epochs: number;
   batchSize: number;
   trainLimit?: number;
@@ -119,67 +137,57 @@ export interface EvalConfig {
   noCache: boolean;
   cacheDir?: string;
   policies: Policy[];
-  chunk: number;
+  chunk?: number;
   json?: string;
   html?: string;
   quiet: boolean;
   argv: readonly string[];
 }
 
-/** Parses and checks every flag before any work starts. */
+/** Parses and checks every flag, and every path it will write, before any work starts. */
 export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
   const f = parseFlags(argv, FLAGS, 'eval');
   if (f.help) return 'help';
-  const fill = choiceFlag<Fill>('fill', f.fill, FILL_MODES);
-  const merge = choiceFlag<Merge>('merge', f.merge, MERGE_MODES);
   const seed = integerFlag('seed', f.seed, { min: 0 }) ?? 0;
-  const policyOptions = {
-    views: integerFlag('views', f.views, { min: 1, max: 1024 }),
-    shift: integerFlag('shift', f.shift, { min: 1, max: 1024 }),
-    seed,
-    fill,
-    merge,
-  };
-  const names =
-    listFlag('policies', f.policies, POLICY_NAMES) ?? (f.policy || f['policy-file'] ? [] : [...POLICY_NAMES]);
-  const policies: Policy[] = names.map((name) => makePolicy(name, policyOptions));
-  for (const spec of f.policy ?? []) {
-    try {
-      policies.push(resolvePolicy(spec, policyOptions));
-    } catch (error) {
-      throw new UserError(`--policy '${spec}': ${(error as Error).message}`);
+  const policies = parsePolicyFlags(f, seed, POLICY_NAMES);
+  const user = parseUserModelFlags(f, false);
+  const images = checkDir('images', f.images);
+  if (images !== undefined && !user)
+    throw new UserError('--images evaluates your own model on your images; it needs --model');
+  if (user) {
+    for (const name of TRAINING_FLAGS) {
+      if (f[name] !== undefined)
+        throw new UserError(`--${name} is for training the reference CNN; it has no effect with --model`);
+    }
+    if (images !== undefined && (f.data !== undefined || f['no-verify'])) {
+      throw new UserError('--images and --data are two data sets; give one');
     }
   }
-  for (const file of f['policy-file'] ?? []) {
-    try {
-      policies.push(loadPolicyFile(file));
-    } catch (error) {
-      throw new UserError(`--policy-file: ${(error as Error).message}`);
-    }
-  }
-  const modelDir = checkDir('model', f.model);
-  if (modelDir && f.repeats !== undefined && f.repeats !== '1')
-    throw new UserError('--repeats trains several models; it cannot be used with --model');
-  return {
+  const config: EvalConfig = {
     data: checkDir('data', f.data),
     verify: !f['no-verify'],
-    modelDir,
+    ...(user ? { user } : {}),
+    ...(images !== undefined ? { images } : {}),
     epochs: integerFlag('epochs', f.epochs, { min: 1, max: 1000 }) ?? 3,
     batchSize: integerFlag('batch-size', f['batch-size'], { min: 1, max: 65536 }) ?? 128,
     trainLimit: integerFlag('train-limit', f['train-limit'], { min: 1 }),
     testLimit: integerFlag('test-limit', f['test-limit'], { min: 1 }),
     repeats: integerFlag('repeats', f.repeats, { min: 1, max: 1000 }) ?? 1,
     seed,
-    backend: choiceFlag('backend', f.backend, BACKENDS) ?? 'auto',
+    backend: choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto',
     noCache: Boolean(f['no-cache']),
     cacheDir: checkDir('cache-dir', f['cache-dir']),
     policies,
-    chunk: integerFlag('chunk', f.chunk, { min: 1, max: 1_000_000 }) ?? 1000,
+    chunk: integerFlag('chunk', f.chunk, { min: 1, max: 1_000_000 }),
     json: f.json,
-    html: checkDir('html', f.html),
+    html: f.html,
     quiet: Boolean(f.quiet),
     argv,
   };
+  checkOutputs({ json: config.json, html: config.html });
+  // The cache holds trained models and downloaded data: only needed when either happens.
+  if (!user || (images === undefined && config.data === undefined)) checkCacheDir(config.cacheDir);
+  return config;
 }
 
 export async function runEval(argv: readonly string[]): Promise<number> {
@@ -191,13 +199,56 @@ export async function runEval(argv: readonly string[]): Promise<number> {
   const output = makeOutput(config);
   const interrupt = interruptSignal(output);
   try {
-    return await evaluate(config, output, interrupt.signal);
+    const result = config.user
+      ? await evaluateUserModel(config, config.user, output, interrupt.signal)
+      : await evaluateReferenceCnn(config, output, interrupt.signal);
+    printTable(output, result);
+    await writeResults(config, result);
+    return 0;
   } finally {
     interrupt.dispose();
   }
 }
 
-async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal): Promise<number> {
+/** What an evaluation produced, whichever model and data it was. */
+interface EvalResult {
+  report: Record<string, unknown> & { backend: string };
+  summaries: PolicySummary[];
+  baseline: PolicySummary;
+  /** Shown in the table's heading, e.g. 'the CIFAR-10 test set'. */
+  dataTitle: string;
+  modelTitle: string;
+  repeats: number;
+  classNames: readonly string[];
+}
+
+/** Evaluates the policies on one model, with progress; random policies get a seed per run. */
+async function evaluateOnce(
+  classifier: Classifier,
+  images: Images,
+  truth: ArrayLike<number>,
+  config: EvalConfig,
+  output: Output,
+  signal: AbortSignal,
+  run: number,
+  label: string,
+): Promise<Evaluation> {
+  const progress = viewProgress(label, output, signal);
+  const policies = config.policies.map((p) =>
+    p.random ? { ...p, random: { ...p.random, seed: p.random.seed + run } } : p,
+  );
+  const evaluation = await evaluatePolicies(classifier, images, truth, policies, {
+    ...(config.chunk !== undefined ? { chunkSize: config.chunk } : {}),
+    seed: config.seed + run,
+    signal,
+    onProgress: progress.onProgress,
+  });
+  progress.finish();
+  return evaluation;
+}
+
+/** The tutorial's experiment: train (or reuse) the reference CNN, once per repeat. */
+async function evaluateReferenceCnn(config: EvalConfig, output: Output, signal: AbortSignal): Promise<EvalResult> {
   const backend = await useBackend(config.backend, output);
   const data = await loadData(config.data, output, config.verify);
   const train = limit(data.train, config.trainLimit, true, config.seed);
@@ -208,13 +259,11 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
   let evalSeconds = 0;
   for (let r = 0; r < config.repeats; r++) {
     throwIfAborted(signal);
-    const seed = config.seed + r;
     const runLabel = config.repeats > 1 ? `run ${r + 1}/${config.repeats}: ` : '';
     const handle = await obtainModel(
       {
-        modelDir: config.modelDir,
         train,
-        trainOptions: { epochs: config.epochs, batchSize: config.batchSize, seed },
+        trainOptions: { epochs: config.epochs, batchSize: config.batchSize, seed: config.seed + r },
         noCache: config.noCache,
         backend,
         cacheDir: config.cacheDir,
@@ -225,18 +274,17 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     );
     models.push({ source: handle.source, dir: handle.dir });
     try {
-      const classifier = tfjsClassifier(handle.model);
-      const progress = viewProgress(`${runLabel}evaluate`, output, signal);
       const started = performance.now();
-      const policies = config.policies.map((p) =>
-        p.random ? { ...p, random: { ...p.random, seed: p.random.seed + r } } : p,
+      const evaluation = await evaluateOnce(
+        tfjsClassifier(handle.model),
+        test,
+        test.labels,
+        config,
+        output,
+        signal,
+        r,
+        `${runLabel}evaluate`,
       );
-      const evaluation = await evaluatePolicies(classifier, test, test.labels, policies, {
-        chunkSize: config.chunk,
-        seed,
-        onProgress: progress.onProgress,
-      });
-      progress.finish();
       evalSeconds += (performance.now() - started) / 1000;
       baselines.push(evaluation.baseline);
       evaluation.runs.forEach((run, i) => perRun[i]!.push(run));
@@ -249,11 +297,17 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
   const report = {
     schema: 'tta-eval/1',
     backend,
-    data: { name: 'cifar10', source: data.source, train: train.count, test: test.count },
+    data: {
+      name: 'cifar10',
+      source: data.source,
+      train: train.count,
+      test: test.count,
+      classes: [...CIFAR10_CLASS_NAMES],
+    },
     model: {
       architecture: 'reference-cnn',
-      epochs: config.modelDir ? undefined : config.epochs,
-      batchSize: config.modelDir ? undefined : config.batchSize,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
       seeds: Array.from({ length: config.repeats }, (_, r) => config.seed + r),
       runs: models,
     },
@@ -262,17 +316,118 @@ async function evaluate(config: EvalConfig, output: Output, signal: AbortSignal)
     baseline: jsonSummary(baseline),
     policies: summaries.map(jsonSummary),
   };
-  if (config.json !== undefined) writeJson(config.json, report);
-  if (config.html !== undefined)
+  return {
+    report,
+    summaries,
+    baseline,
+    dataTitle: 'the CIFAR-10 test set',
+    modelTitle: `${config.repeats > 1 ? `${config.repeats} models, mean ± std` : '1 model'}; backend ${backend}; model ${[...new Set(models.map((m) => m.source))].join(', ')}`,
+    repeats: config.repeats,
+    classNames: CIFAR10_CLASS_NAMES,
+  };
+}
+
+/** Your model, on your folder of images (streamed) or on the CIFAR-10 test set. */
+async function evaluateUserModel(
+  config: EvalConfig,
+  user: UserModelConfig,
+  output: Output,
+  signal: AbortSignal,
+): Promise<EvalResult> {
+  const backend = await useBackend(config.backend, output);
+  const opened = await openUserModel(user, output);
+  try {
+    let images: Images;
+    let truth: ArrayLike<number>;
+    let data: Record<string, unknown>;
+    let classNames: readonly string[];
+    let dataTitle: string;
+    let skipped: () => { file: string; reason: string }[] = () => [];
+    if (config.images !== undefined) {
+      const folder = openImageFolder(config.images, user, opened, { limit: config.testLimit, seed: config.seed });
+      images = folder.source;
+      truth = folder.truth;
+      classNames = folder.index.classes;
+      skipped = () => folder.source.skipped.map(({ file, reason }) => ({ file, reason }));
+      data = { name: 'image-folder', source: folder.index.root, test: folder.files.length, classes: classNames };
+      dataTitle = `${folder.index.root} (${folder.files.length} images, ${classNames.length} classes)`;
+      output.info(`data: ${folder.files.length} images in ${classNames.length} class folders of ${folder.index.root}`);
+    } else {
+      const cifar = await loadData(config.data, output, config.verify);
+      const test = limit(cifar.test, config.testLimit, false, config.seed);
+      const [h, w, c] = opened.model.inputShape;
+      if (h !== 32 || w !== 32 || c !== 3) {
+        throw new UserError(
+          `the model takes ${h}x${w}x${c} images; CIFAR-10's are 32x32x3 (give your images with --images)`,
+        );
+      }
+      images = test;
+      truth = test.labels;
+      classNames = opened.labels ?? CIFAR10_CLASS_NAMES;
+      data = { name: 'cifar10', source: cifar.source, test: test.count, classes: [...classNames] };
+      dataTitle = 'the CIFAR-10 test set';
+    }
+    const started = performance.now();
+    const evaluation = await evaluateOnce(opened.classifier, images, truth, config, output, signal, 0, 'evaluate');
+    const evaluationSeconds = (performance.now() - started) / 1000;
+    const bad = skipped();
+    if (bad.length > 0)
+      output.info(
+        `skipped ${bad.length} unreadable image${bad.length === 1 ? '' : 's'} (listed in the JSON): ${bad[0]!.file}${bad.length > 1 ? ', ...' : ''}`,
+      );
+    const summaries = evaluation.runs.map((run) =>
+      summarizePolicy([run], [evaluation.baseline], { seed: config.seed }),
+    );
+    const baseline = summarizePolicy([evaluation.baseline], [evaluation.baseline], { seed: config.seed });
+    const report = {
+      schema: 'tta-eval/1',
+      backend,
+      data: {
+        ...data,
+        evaluated: evaluation.indices.length,
+        ...(bad.length > 0 || user.skipBad ? { skipped: bad } : {}),
+      },
+      model: {
+        file: opened.model.file,
+        format: opened.model.format,
+        inputShape: opened.model.inputShape,
+        classes: opened.model.numClasses,
+        outputs: opened.classifier.outputs,
+        preprocess: user.preprocess,
+        runs: [{ source: 'file', dir: path.dirname(opened.model.file) }],
+      },
+      repeats: 1,
+      evaluationSeconds,
+      baseline: jsonSummary(baseline),
+      policies: summaries.map(jsonSummary),
+    };
+    return {
+      report,
+      summaries,
+      baseline,
+      dataTitle,
+      modelTitle: `model ${opened.model.file} (${opened.model.format}); backend ${backend}`,
+      repeats: 1,
+      classNames,
+    };
+  } finally {
+    opened.model.dispose();
+  }
+}
+
+/** The files asked for, written after the table so that a failed write cannot lose the results. */
+async function writeResults(config: EvalConfig, result: EvalResult): Promise<void> {
+  if (config.json !== undefined) writeJson(config.json, result.report);
+  if (config.html !== undefined) {
     await writeHtml(
       config.html,
-      { eval: report },
-      { ...config, argv: undefined, policies: config.policies.map((p) => p.name) },
+      { eval: result.report },
+      { ...config, user: undefined, argv: undefined, policies: config.policies.map((p) => p.name) },
       'eval',
       config.argv,
+      result.classNames,
     );
-  printTable(output, summaries, baseline, config, backend, models);
-  return 0;
+  }
 }
 
 function jsonSummary(s: PolicySummary) {
@@ -296,15 +451,9 @@ function jsonSummary(s: PolicySummary) {
   };
 }
 
-function printTable(
-  output: Output,
-  summaries: PolicySummary[],
-  baseline: PolicySummary,
-  config: EvalConfig,
-  backend: string,
-  models: { source: string }[],
-): void {
-  const repeated = config.repeats > 1;
+function printTable(output: Output, result: EvalResult): void {
+  const { summaries, baseline } = result;
+  const repeated = result.repeats > 1;
   const rows = summaries.map((s) => [
     s.name,
     s.forwardPasses === s.views ? String(s.views) : `${s.views} (${s.forwardPasses} passes)`,
@@ -318,11 +467,8 @@ function printTable(
     `${Math.round(s.timing.imagesPerSecond)}`,
     `${(s.timing.otherShare * 100).toFixed(1)}%`,
   ]);
-  const sources = [...new Set(models.map((m) => m.source))].join(', ');
   output.result('');
-  output.result(
-    `TTA on ${summaries.length ? '' : 'no policies, '}the CIFAR-10 test set (${repeated ? `${config.repeats} models, mean ± std` : '1 model'}; backend ${backend}; model ${sources})`,
-  );
+  output.result(`TTA on ${summaries.length ? '' : 'no policies, '}${result.dataTitle} (${result.modelTitle})`);
   output.result(
     `baseline (no TTA): ${repeated ? `${pct(baseline.accuracy.mean)} ± ${pct(baseline.accuracy.std)}` : pct(baseline.accuracy.mean)}`,
   );

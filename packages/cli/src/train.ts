@@ -12,6 +12,7 @@ import {
   writeJson,
 } from './context';
 import { UserError } from './errors';
+import { checkCacheDir, checkModelTarget, checkOutputs } from './paths';
 
 export const TRAIN_HELP = `Usage: tta train --out DIR [flags]
 
@@ -33,6 +34,7 @@ A cached model trained with the same options and data is reused unless --no-cach
   --cache-dir DIR       model cache (default $TTA_CACHE_DIR or ~/.cache/tta)
   --json [FILE|-]       write a JSON summary
   --quiet               no progress
+  --debug               show the stack of an internal error (also TTA_DEBUG=1)
   -h, --help            this help
 
 Example
@@ -53,6 +55,7 @@ const FLAGS = {
   'cache-dir': { type: 'string' },
   json: { type: 'string' },
   quiet: { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,7 +72,10 @@ export async function runTrain(argv: readonly string[]): Promise<number> {
   const trainLimit = integerFlag('train-limit', f['train-limit'], { min: 1 });
   const seed = integerFlag('seed', f.seed, { min: 0 }) ?? 0;
   const shift = numberFlag('augment-shift', f['augment-shift'], { min: 0, max: 64 });
-  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? 'auto';
+  const backendName = choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto';
+  checkModelTarget(out);
+  checkOutputs({ json: f.json });
+  checkCacheDir(f['cache-dir']);
   const output = makeOutput({ quiet: f.quiet, json: f.json });
   const interrupt = interruptSignal(output);
   try {

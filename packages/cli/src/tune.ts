@@ -1,7 +1,15 @@
 import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
-import { tfjsClassifier } from '@tta/model';
-import { trainValidationSplit } from '@tta/data';
-import { formatViews, policyToJson, summarizePolicy, tuneThenTest, type Candidate } from '@tta/core';
+import { tfjsClassifier, type BackendName } from '@tta/model';
+import { CIFAR10_CLASS_NAMES, stratifiedSplit, trainValidationSplit } from '@tta/data';
+import {
+  formatViews,
+  policyToJson,
+  summarizePolicy,
+  tuneThenTest,
+  type Candidate,
+  type Classifier,
+  type Images,
+} from '@tta/core';
 import { integerFlag, listFlag, parseFlags, choiceFlag } from './args';
 import {
   BACKENDS,
@@ -15,23 +23,38 @@ import {
   useBackend,
   writeHtml,
   writeJson,
+  type Output,
 } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
+import { checkCacheDir, checkOutputs } from './paths';
+import {
+  USER_MODEL_FLAGS,
+  USER_MODEL_HELP,
+  openImageFolder,
+  openUserModel,
+  parseUserModelFlags,
+  type OpenedFolder,
+  type UserModelConfig,
+} from './user-model';
 
 export const TUNE_HELP = `Usage: tta tune [flags]
 
-Chooses a TTA policy on validation data held out from the training set (never the
-test set): trains (or reuses) the CNN on the rest, predicts every candidate view of
-the validation images once, scores a grid of policies as cheap merges of those
-predictions, adds greedy view selection and confidence-gated variants, picks the
-most accurate (ties: fewest forward passes), then reports that policy once on the
-test set and saves it for 'tta eval --policy-file'.
+Chooses a TTA policy on validation data (never the test set), then reports it once on
+the test set and saves it for 'tta eval --policy-file' and 'tta predict --policy-file'.
+Every candidate view of the validation images is predicted once; a grid of policies is
+scored as cheap merges of those predictions, with greedy view selection and
+confidence-gated variants; the most accurate wins (ties: fewest forward passes).
+
+With --model and --images, your model is tuned on a stratified share of your folder
+(--validation N) or on another folder (--validation-images DIR) and tested on the rest.
+With --model alone, on CIFAR-10 (validation held out of the training set). Otherwise the
+reference CNN is trained (or reused) on CIFAR-10's training set minus the validation images.
 
   --data DIR              CIFAR-10 directory or .tar.gz (default: $TTA_DATA_DIR, cache, download)
   --no-verify             accept data that is not the official CIFAR-10
-  --model DIR             tune for a saved model instead of training one
-  --validation N          validation images held out, stratified (default 5000)
+  --validation N          validation images held out, stratified (default 5000; a folder: 20%)
+  --validation-images DIR with --images: validate on this folder, test on all of --images
   --epochs N              default 3
   --batch-size N          default 128
   --train-limit N         train on N training images (after the hold-out)
@@ -49,19 +72,23 @@ test set and saves it for 'tta eval --policy-file'.
   --json [FILE|-]         write results as JSON (schema 'tta-tune/1')
   --html FILE             write a self-contained HTML report
   --quiet                 no progress
+  --debug                 show the stack of an internal error (also TTA_DEBUG=1)
   -h, --help              this help
 
-Example
+${USER_MODEL_HELP}
+
+Examples
   tta tune --data ../shared/data/cifar-10-batches-bin --out best.json
-  tta eval --data ../shared/data/cifar-10-batches-bin --policy-file best.json`;
+  tta eval --data ../shared/data/cifar-10-batches-bin --policy-file best.json
+  tta tune --model ./my-model --images ./labelled --preprocess imagenet --out best.json`;
 
 const FLAGS = {
   data: { type: 'string' },
   'no-verify': { type: 'boolean' },
-  model: { type: 'string' },
+  ...USER_MODEL_FLAGS,
   validation: { type: 'string' },
+  'validation-images': { type: 'string' },
   epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
   seed: { type: 'string' },
@@ -77,6 +104,7 @@ const FLAGS = {
   json: { type: 'string' },
   html: { type: 'string' },
   quiet: { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -88,6 +116,19 @@ function integerList(name: string, value: unknown, min: number, max: number): nu
   return items.map((item) => integerFlag(name, item, { min, max })!);
 }
 
+/** What the validation and test sets are, and the model to tune, whichever mode. */
+interface TuneSetup {
+  classifier: Classifier;
+  validation: Images & { labels: ArrayLike<number> };
+  test: Images & { labels: ArrayLike<number> };
+  data: Record<string, unknown>;
+  model: Record<string, unknown>;
+  classNames: readonly string[];
+  /** Unreadable files skipped in a folder, once the run is over. */
+  skipped: () => { file: string; reason: string }[];
+  dispose: () => void;
+}
+
 export async function runTune(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, FLAGS, 'tune');
   if (f.help) {
@@ -95,7 +136,6 @@ export async function runTune(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const seed = integerFlag('seed', f.seed, { min: 0 }) ?? 0;
-  const validationCount = integerFlag('validation', f.validation, { min: 10 }) ?? 5000;
   const search = {
     shifts: integerList('shifts', f.shifts, 1, 16) ?? [1, 2, 3, 4],
     fills: listFlag<Fill>('fills', f.fills, FILL_MODES) ?? (['nearest', 'reflect'] as Fill[]),
@@ -103,70 +143,65 @@ export async function runTune(argv: readonly string[]): Promise<number> {
     identityWeights: integerList('identity-weights', f['identity-weights'], 1, 100) ?? [1, 2, 4],
     greedyMax: integerFlag('greedy', f.greedy, { min: 1, max: 64 }) ?? 8,
   };
+  const user = parseUserModelFlags(f, false);
+  const images = checkDir('images', f.images);
+  const validationImages = checkDir('validation-images', f['validation-images']);
+  if (images !== undefined && !user)
+    throw new UserError('--images tunes your own model on your images; it needs --model');
+  if (validationImages !== undefined && images === undefined)
+    throw new UserError('--validation-images goes with --images');
+  if (validationImages !== undefined && f.validation !== undefined) {
+    throw new UserError('--validation-images and --validation: give one (a folder, or a share of --images)');
+  }
+  if (user) {
+    for (const name of ['epochs', 'train-limit', 'no-cache'] as const) {
+      if (f[name] !== undefined)
+        throw new UserError(`--${name} is for training the reference CNN; it has no effect with --model`);
+    }
+  }
+  const validationCount = integerFlag('validation', f.validation, { min: 10 });
   const epochs = integerFlag('epochs', f.epochs, { min: 1, max: 1000 }) ?? 3;
   const batchSize = integerFlag('batch-size', f['batch-size'], { min: 1, max: 65536 }) ?? 128;
   const trainLimit = integerFlag('train-limit', f['train-limit'], { min: 1 });
   const testLimit = integerFlag('test-limit', f['test-limit'], { min: 1 });
-  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? 'auto';
+  const backendName = choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto';
   const policyOut = f.out ?? 'tta-policy.json';
-  if (policyOut.trim() === '') throw new UserError('--out needs a file name');
+  checkOutputs({ out: policyOut, json: f.json, html: f.html });
+  if (!user || (images === undefined && f.data === undefined)) checkCacheDir(f['cache-dir']);
   const output = makeOutput({ quiet: f.quiet, json: f.json });
   const interrupt = interruptSignal(output);
   try {
     const backend = await useBackend(backendName, output);
-    const data = await loadData(checkDir('data', f.data), output, !f['no-verify']);
-    if (validationCount >= data.train.count)
-      throw new UserError(`--validation ${validationCount} leaves no training images (there are ${data.train.count})`);
-    const { train: rest, validation } = trainValidationSplit(data.train, { validation: validationCount, seed });
-    const train = limit(rest, trainLimit, true, seed);
-    const test = limit(data.test, testLimit, false, seed);
-    output.info(`tune: ${validation.count} validation images held out of the training set; training on ${train.count}`);
-    const handle = await obtainModel(
-      {
-        modelDir: checkDir('model', f.model),
-        train,
-        trainOptions: { epochs, batchSize, seed },
-        noCache: Boolean(f['no-cache']),
-        backend,
-        cacheDir: checkDir('cache-dir', f['cache-dir']),
-      },
-      output,
-      interrupt.signal,
-      'train',
-    );
+    const setup = user
+      ? await userModelSetup(
+          user,
+          { images, validationImages, validationCount, testLimit, seed, data: f.data, verify: !f['no-verify'] },
+          output,
+        )
+      : await referenceCnnSetup(
+          { validationCount: validationCount ?? 5000, epochs, batchSize, trainLimit, testLimit, seed, backend },
+          { data: f.data, verify: !f['no-verify'], noCache: Boolean(f['no-cache']), cacheDir: f['cache-dir'] },
+          output,
+          interrupt.signal,
+        );
     try {
-      const classifier = tfjsClassifier(handle.model);
       const progress = viewProgress('predict views', output, interrupt.signal);
-      const { tune, test: testEval } = await tuneThenTest(classifier, validation, test, search, {
+      const { tune, test: testEval } = await tuneThenTest(setup.classifier, setup.validation, setup.test, search, {
         seed,
+        signal: interrupt.signal,
         onProgress: progress.onProgress,
       });
       progress.finish();
-      writeJson(policyOut, policyToJson(tune.best.policy));
       const best = summarizePolicy(testEval.runs, [testEval.baseline], { seed });
       const baseline = summarizePolicy([testEval.baseline], [testEval.baseline], { seed });
-      const candidateJson = (c: Candidate) => ({
-        name: c.name,
-        viewSpec: formatViews(c.policy.views),
-        forwardPasses: c.forwardPasses,
-        fill: c.policy.fill,
-        merge: c.policy.merge,
-        identityWeight: c.identityWeight,
-        gate: c.policy.gate ? { margin: c.policy.gate.margin, gatedFraction: c.gatedFraction } : undefined,
-        accuracy: c.accuracy,
-        nll: c.nll,
-      });
+      const bad = setup.skipped();
+      if (bad.length > 0)
+        output.info(`skipped ${bad.length} unreadable image${bad.length === 1 ? '' : 's'} (listed in the JSON)`);
       const report = {
         schema: 'tta-tune/1',
         backend,
-        data: {
-          name: 'cifar10',
-          source: data.source,
-          train: train.count,
-          validation: validation.count,
-          test: test.count,
-        },
-        model: { architecture: 'reference-cnn', epochs, batchSize, seed, source: handle.source, dir: handle.dir },
+        data: { ...setup.data, ...(bad.length > 0 ? { skipped: bad } : {}) },
+        model: setup.model,
         candidates: tune.candidates.map(candidateJson),
         greedy: tune.greedy,
         best: {
@@ -179,6 +214,9 @@ export async function runTune(argv: readonly string[]): Promise<number> {
         disagreement: tune.disagreement,
         policyFile: policyOut,
       };
+      printTune(output, tune, best, baseline, policyOut);
+      // Written after the results are shown, so that a failing write cannot lose them.
+      writeJson(policyOut, policyToJson(tune.best.policy), '--out');
       if (f.json !== undefined) writeJson(f.json, report);
       if (f.html !== undefined)
         await writeHtml(
@@ -187,14 +225,168 @@ export async function runTune(argv: readonly string[]): Promise<number> {
           { ...search, validation: validationCount, epochs, batchSize, seed, trainLimit, testLimit },
           'tune',
           argv,
+          setup.classNames,
         );
-      printTune(output, tune, best, baseline, policyOut);
       return 0;
     } finally {
-      handle.model.dispose();
+      setup.dispose();
     }
   } finally {
     interrupt.dispose();
+  }
+}
+
+function candidateJson(c: Candidate) {
+  return {
+    name: c.name,
+    viewSpec: formatViews(c.policy.views),
+    forwardPasses: c.forwardPasses,
+    fill: c.policy.fill,
+    merge: c.policy.merge,
+    identityWeight: c.identityWeight,
+    gate: c.policy.gate ? { margin: c.policy.gate.margin, gatedFraction: c.gatedFraction } : undefined,
+    accuracy: c.accuracy,
+    nll: c.nll,
+  };
+}
+
+/** The reference CNN, trained (or reused) on CIFAR-10's training set minus the validation images. */
+async function referenceCnnSetup(
+  o: {
+    validationCount: number;
+    epochs: number;
+    batchSize: number;
+    trainLimit?: number;
+    testLimit?: number;
+    seed: number;
+    backend: BackendName;
+  },
+  d: { data?: string; verify: boolean; noCache: boolean; cacheDir?: string },
+  output: Output,
+  signal: AbortSignal,
+): Promise<TuneSetup> {
+  const data = await loadData(checkDir('data', d.data), output, d.verify);
+  if (o.validationCount >= data.train.count)
+    throw new UserError(`--validation ${o.validationCount} leaves no training images (there are ${data.train.count})`);
+  const { train: rest, validation } = trainValidationSplit(data.train, { validation: o.validationCount, seed: o.seed });
+  const train = limit(rest, o.trainLimit, true, o.seed);
+  const test = limit(data.test, o.testLimit, false, o.seed);
+  output.info(`tune: ${validation.count} validation images held out of the training set; training on ${train.count}`);
+  const handle = await obtainModel(
+    {
+      train,
+      trainOptions: { epochs: o.epochs, batchSize: o.batchSize, seed: o.seed },
+      noCache: d.noCache,
+      backend: o.backend,
+      cacheDir: checkDir('cache-dir', d.cacheDir),
+    },
+    output,
+    signal,
+    'train',
+  );
+  return {
+    classifier: tfjsClassifier(handle.model),
+    validation,
+    test,
+    data: { name: 'cifar10', source: data.source, train: train.count, validation: validation.count, test: test.count },
+    model: {
+      architecture: 'reference-cnn',
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      source: handle.source,
+      dir: handle.dir,
+    },
+    classNames: CIFAR10_CLASS_NAMES,
+    skipped: () => [],
+    dispose: () => handle.model.dispose(),
+  };
+}
+
+/** Your model, on a share of your folder (or another folder), or on CIFAR-10. */
+async function userModelSetup(
+  user: UserModelConfig,
+  o: {
+    images?: string;
+    validationImages?: string;
+    validationCount?: number;
+    testLimit?: number;
+    seed: number;
+    data?: string;
+    verify: boolean;
+  },
+  output: Output,
+): Promise<TuneSetup> {
+  const opened = await openUserModel(user, output);
+  try {
+    const modelJson = {
+      file: opened.model.file,
+      format: opened.model.format,
+      outputs: user.outputs,
+      preprocess: user.preprocess,
+    };
+    if (o.images === undefined) {
+      const data = await loadData(checkDir('data', o.data), output, o.verify);
+      const [h, w, c] = opened.model.inputShape;
+      if (h !== 32 || w !== 32 || c !== 3) {
+        throw new UserError(
+          `the model takes ${h}x${w}x${c} images; CIFAR-10's are 32x32x3 (give your images with --images)`,
+        );
+      }
+      const { validation } = trainValidationSplit(data.train, { validation: o.validationCount ?? 5000, seed: o.seed });
+      const test = limit(data.test, o.testLimit, false, o.seed);
+      return {
+        classifier: opened.classifier,
+        validation,
+        test,
+        data: { name: 'cifar10', source: data.source, validation: validation.count, test: test.count },
+        model: modelJson,
+        classNames: opened.labels ?? CIFAR10_CLASS_NAMES,
+        skipped: () => [],
+        dispose: () => opened.model.dispose(),
+      };
+    }
+    const all = openImageFolder(o.images, user, opened);
+    let validation: OpenedFolder;
+    let test: OpenedFolder;
+    if (o.validationImages !== undefined) {
+      validation = openImageFolder(o.validationImages, user, opened);
+      test = openImageFolder(o.images, user, opened, { limit: o.testLimit, seed: o.seed });
+    } else {
+      const count = o.validationCount ?? Math.max(1, Math.round(all.files.length / 5));
+      if (count >= all.files.length) {
+        throw new UserError(`--validation ${count} leaves no test images (${o.images} has ${all.files.length})`);
+      }
+      const split = stratifiedSplit(all.truth, count, o.seed);
+      validation = openImageFolder(o.images, user, opened, { subset: Array.from(split.chosen) });
+      test = openImageFolder(o.images, user, opened, {
+        subset: Array.from(split.rest),
+        limit: o.testLimit,
+        seed: o.seed,
+      });
+    }
+    output.info(`tune: ${validation.files.length} validation images, ${test.files.length} test images`);
+    return {
+      classifier: opened.classifier,
+      validation: { ...validation.source, labels: validation.truth },
+      test: { ...test.source, labels: test.truth },
+      data: {
+        name: 'image-folder',
+        source: all.index.root,
+        validationSource: validation.index.root,
+        validation: validation.files.length,
+        test: test.files.length,
+        classes: all.index.classes,
+      },
+      model: modelJson,
+      classNames: all.index.classes,
+      skipped: () =>
+        [...validation.source.skipped, ...test.source.skipped].map(({ file, reason }) => ({ file, reason })),
+      dispose: () => opened.model.dispose(),
+    };
+  } catch (error) {
+    opened.model.dispose();
+    throw error;
   }
 }
 

@@ -13,13 +13,13 @@ describe('tta: help and usage errors', () => {
   test('--help lists the commands with examples; no command is a usage error', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Commands\n\s+eval .*\n\s+train .*\n\s+tune /);
+    expect(help.stdout).toMatch(/Commands\n\s+eval [^]*\n\s+predict .*\n\s+tune .*\n\s+train .*\n\s+cache /);
     expect(help.stdout).toContain('Examples');
     const none = await runCli([]);
     expect(none.code).toBe(2);
     const unknown = await runCli(['evaluate']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown command 'evaluate'; valid: eval, train, tune, help/);
+    expect(unknown.stderr).toMatch(/unknown command 'evaluate'; valid: eval, train, tune, predict, cache, help/);
   });
 
   test.each(['eval', 'train', 'tune'])('tta %s --help explains every flag', async (command) => {
@@ -49,7 +49,10 @@ describe('tta: help and usage errors', () => {
       /--policy-file: Cannot read the policy file \/nonexistent\/p.json/,
     ],
     [['eval', '--frobnicate'], /Unknown option '--frobnicate'[\s\S]*tta eval --help/],
-    [['eval', '--model', 'x', '--repeats', '3'], /--repeats trains several models; it cannot be used with --model/],
+    [
+      ['eval', '--model', 'x', '--repeats', '3'],
+      /--repeats is for training the reference CNN; it has no effect with --model/,
+    ],
     [['train'], /tta train needs --out DIR/],
     [['tune', '--shifts', '1,x'], /--shifts expects an integer between 1 and 16, got 'x'/],
   ])('%j fails clearly', async (args, message) => {

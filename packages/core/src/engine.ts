@@ -230,7 +230,10 @@ export async function* predictWithTtaStream(
     throwIfAborted(options.signal);
     if (chunk.count > chunkSize) throw outOfRangeError('source chunk', `at most ${chunkSize} images`, chunk.count);
     const indices = Int32Array.from(chunk.indices);
-    yield await predictChunk(ctx, chunk.images, chunk.count, indices);
+    // A stretch of a stream where no image could be read: nothing to predict.
+    yield chunk.count === 0
+      ? { indices, scores: new Float32Array(0), labels: new Int32Array(0), inferenceSeconds: 0, forwardPasses: 0 }
+      : await predictChunk(ctx, chunk.images, chunk.count, indices);
     done += chunk.count;
     options.onProgress?.(done, source.count);
     // Predictions resolve on microtasks only; without a turn of the event loop, signal

@@ -99,6 +99,7 @@ export async function predictViews(
   for await (const chunk of source.chunks(chunkSize, options.signal)) {
     throwIfAborted(options.signal);
     const m = chunk.count;
+    if (m === 0) continue; // a stretch of a stream where no image could be read
     const t0 = performance.now();
     const input = buffer.subarray(0, V * m * h * w * c);
     augmentViews(

@@ -4,11 +4,11 @@
 import type { Fill, Merge } from '@tta/native';
 import { softVote } from '@tta/native';
 import type { Classifier } from './engine';
-import type { ImageBatch } from './images';
+import type { Images } from './images';
 import {
   evaluatePolicies,
   mergeFromViews,
-  predictDistinctViews,
+  predictViews,
   viewKey,
   type EvaluateOptions,
   type Evaluation,
@@ -107,10 +107,14 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
   return a.nll - b.nll;
 }
 
+/**
+ * Chooses a policy on validation images (a batch or a source) whose true classes are
+ * `sourceTruth`, by source index.
+ */
 export async function tunePolicy(
   classifier: Classifier,
-  validation: ImageBatch,
-  truth: ArrayLike<number>,
+  validation: Images,
+  sourceTruth: ArrayLike<number>,
   search: TuneSearch = {},
   options: EvaluateOptions = {},
 ): Promise<TuneResult> {
@@ -122,8 +126,10 @@ export async function tunePolicy(
   const gateFractions = search.gateFractions ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
   const bases = candidateBases({ shifts, fills });
   const basePolicies: Policy[] = bases.map((b) => ({ name: b.name, views: b.views, fill: b.fill, merge: 'mean' }));
-  const views = await predictDistinctViews(classifier, validation, basePolicies, options);
-  const n = validation.count;
+  const predicted = await predictViews(classifier, validation, basePolicies, options);
+  const { views, count: n } = predicted;
+  // The rows are the images the source could read, in its order.
+  const truth = Int32Array.from(predicted.indices, (i) => sourceTruth[i]!);
   const K = classifier.numClasses;
   const score = scorer(views, truth, n, K);
 
@@ -298,8 +304,8 @@ export function auroc(score: ArrayLike<number>, positive: readonly boolean[]): n
  */
 export async function tuneThenTest(
   classifier: Classifier,
-  validation: ImageBatch & { labels: ArrayLike<number> },
-  test: ImageBatch & { labels: ArrayLike<number> },
+  validation: Images & { labels: ArrayLike<number> },
+  test: Images & { labels: ArrayLike<number> },
   search: TuneSearch = {},
   options: EvaluateOptions & { onChosen?: (best: Candidate) => void } = {},
 ): Promise<{ tune: TuneResult; test: Evaluation }> {

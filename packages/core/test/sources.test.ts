@@ -216,3 +216,20 @@ describe('withTta', () => {
     return expect(tta.predict(new Uint8Array(PIXELS + 1))).rejects.toThrow('a whole number of 6x5x3 images');
   });
 });
+
+test('a chunk in which no image could be read predicts nothing and costs no model call', async () => {
+  const b = batch(6);
+  const model = linearClassifier([...SHAPE], 4);
+  const result = await predictWithTta(model, gappySource(b, new Set([2, 3])), makePolicy('flip'), { chunkSize: 2 });
+  expect(Array.from(result.indices)).toEqual([0, 1, 4, 5]);
+  expect(model.calls).toEqual([4, 4]);
+  const views = await predictViews(
+    linearClassifier([...SHAPE], 4),
+    gappySource(b, new Set([0, 1])),
+    [makePolicy('flip')],
+    {
+      chunkSize: 2,
+    },
+  );
+  expect(Array.from(views.indices)).toEqual([2, 3, 4, 5]);
+});

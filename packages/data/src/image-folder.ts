@@ -110,14 +110,12 @@ async function decodeWithSharp(input: string | Buffer, raw: sharp.Raw | undefine
     const scale = o.resizeFrom / Math.min(w0, h0);
     const w1 = Math.max(o.width, Math.round(w0 * scale));
     const h1 = Math.max(o.height, Math.round(h0 * scale));
-    image = image
-      .resize(w1, h1, { fit: 'fill', kernel: 'linear' })
-      .extract({
-        left: Math.floor((w1 - o.width) / 2),
-        top: Math.floor((h1 - o.height) / 2),
-        width: o.width,
-        height: o.height,
-      });
+    image = image.resize(w1, h1, { fit: 'fill', kernel: 'linear' }).extract({
+      left: Math.floor((w1 - o.width) / 2),
+      top: Math.floor((h1 - o.height) / 2),
+      width: o.width,
+      height: o.height,
+    });
   } else {
     image = image.resize(o.width, o.height, {
       fit: o.resize,
@@ -405,6 +403,46 @@ export async function* readImages(files: readonly string[], options: ReadImagesO
       skipped,
     };
   }
+}
+
+/** Image files as a source of chunks for the TTA engine (structurally @tta/core's ImageSource). */
+export interface ImageFileSource {
+  readonly files: readonly string[];
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: 1 | 3;
+  /** Files that could not be decoded so far (with skipBad), in file order. */
+  readonly skipped: { file: string; index: number; reason: string }[];
+  chunks(chunkSize: number, signal?: AbortSignal): AsyncIterable<ImageChunk>;
+}
+
+/**
+ * A source that decodes `files` as the engine asks for chunks (see readImages); the chunk
+ * size is the engine's. Each pass decodes again, so a source can be read more than once.
+ */
+export function imageFileSource(
+  files: readonly string[],
+  options: Omit<ReadImagesOptions, 'chunkSize' | 'signal'>,
+): ImageFileSource {
+  if (!Array.isArray(files)) throw invalidParameterError('files', 'an array of file paths', files);
+  const o = checkDecodeOptions(options);
+  const skipped: ImageFileSource['skipped'] = [];
+  return {
+    files,
+    count: files.length,
+    height: o.height,
+    width: o.width,
+    channels: o.channels,
+    skipped,
+    async *chunks(chunkSize: number, signal?: AbortSignal) {
+      skipped.length = 0;
+      for await (const chunk of readImages(files, { ...options, chunkSize, ...(signal ? { signal } : {}) })) {
+        skipped.push(...chunk.skipped);
+        yield chunk;
+      }
+    },
+  };
 }
 
 export interface ImageFolderData {

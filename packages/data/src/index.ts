@@ -30,6 +30,7 @@ export {
   gather,
   classCounts,
   stratifiedQuotas,
+  stratifiedSplit,
   splitChecksum,
 } from './transforms';
 export { IMAGE_BYTES } from './interleave';
@@ -40,9 +41,11 @@ export {
   scanImageFolder,
   listImageFiles,
   readImages,
+  imageFileSource,
   loadImageFolder,
   type DecodeOptions,
   type ImageChunk,
+  type ImageFileSource,
   type ImageFolderData,
   type ImageFolderIndex,
   type ReadImagesOptions,

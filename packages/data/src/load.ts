@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { invalidParameterError } from '@tta/util';
+import { invalidParameterError, removeDebris } from '@tta/util';
 import { extractToTemporary, moveIntoPlace } from './archive';
 import { downloadFile } from './download';
 import { DataError } from './errors';
@@ -138,6 +138,8 @@ async function loadFromArchive(
   labelKind: LabelSpec['kind'],
 ): Promise<Dataset> {
   const target = path.join(datasetsCacheDir(options.cacheDir), spec.directoryName);
+  // Half-extracted folders of killed runs (a dead process, or a day old) go first.
+  removeDebris(path.dirname(target));
   const temporary = await extractToTemporary(archive, target, spec, (done, total) =>
     options.onProgress?.({ phase: 'extract', done, total }),
   );
@@ -175,6 +177,7 @@ async function loadDataset(spec: CifarSpec, rawOptions: unknown, labelKind: Labe
     );
   }
   const archive = path.join(datasetsCacheDir(options.cacheDir), spec.archiveName);
+  removeDebris(path.dirname(archive));
   try {
     await downloadFile({
       url,

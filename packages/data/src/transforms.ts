@@ -102,13 +102,13 @@ function classCount(split: Split, numClasses: number | undefined): number {
 }
 
 /** The records of each class, in order. */
-function indicesByClass(split: Split, numClasses: number): Int32Array[] {
+function indicesByClass(labels: ArrayLike<number>, numClasses: number): Int32Array[] {
   const sizes = new Int32Array(numClasses);
-  for (let i = 0; i < split.count; i++) sizes[split.labels[i] as number]! += 1;
+  for (let i = 0; i < labels.length; i++) sizes[labels[i] as number]! += 1;
   const groups = Array.from(sizes, (size) => new Int32Array(size));
   const filled = new Int32Array(numClasses);
-  for (let i = 0; i < split.count; i++) {
-    const label = split.labels[i] as number;
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i] as number;
     (groups[label] as Int32Array)[filled[label]!++] = i;
   }
   return groups;
@@ -137,15 +137,15 @@ export function stratifiedQuotas(classSizes: readonly number[], total: number): 
   return quotas;
 }
 
-/** A seeded stratified choice of `total` records, as a mask over the split. */
-function stratifiedMask(split: Split, total: number, seed: number, numClasses: number): Uint8Array {
+/** A seeded stratified choice of `total` records, as a mask over the labels. */
+function stratifiedMask(labels: ArrayLike<number>, total: number, seed: number, numClasses: number): Uint8Array {
   const random = seededRandom(seed);
-  const groups = indicesByClass(split, numClasses);
+  const groups = indicesByClass(labels, numClasses);
   const quotas = stratifiedQuotas(
     groups.map((g) => g.length),
     total,
   );
-  const mask = new Uint8Array(split.count);
+  const mask = new Uint8Array(labels.length);
   groups.forEach((group, label) => {
     const shuffled = shuffleInPlace(Array.from(group), random);
     for (let i = 0; i < (quotas[label] as number); i++) mask[shuffled[i] as number] = 1;
@@ -212,7 +212,7 @@ export function trainValidationSplit(
       validation,
     );
   }
-  const mask = stratifiedMask(s, total, checkSeed(options.seed), classCount(s, options.numClasses));
+  const mask = stratifiedMask(s.labels, total, checkSeed(options.seed), classCount(s, options.numClasses));
   return { train: gather(s, maskIndices(mask, 0)), validation: gather(s, maskIndices(mask, 1)) };
 }
 
@@ -233,7 +233,7 @@ export function subset(
     throw outOfRangeError('options.count', `an integer in [0, ${s.count}]`, count);
   }
   if (options.stratified) {
-    const mask = stratifiedMask(s, count, checkSeed(options.seed), classCount(s, options.numClasses));
+    const mask = stratifiedMask(s.labels, count, checkSeed(options.seed), classCount(s, options.numClasses));
     return gather(s, maskIndices(mask, 1));
   }
   const result: Split = {
@@ -269,4 +269,29 @@ export function splitChecksum(split: Split): string {
     .update(s.images)
     .update(s.labels)
     .digest('hex');
+}
+
+/**
+ * A seeded stratified split of records by their labels (any label array, e.g. an image
+ * folder's): `count` records keep every class's share; both parts are in record order.
+ */
+export function stratifiedSplit(
+  labels: ArrayLike<number>,
+  count: number,
+  seed = 0,
+): { chosen: Int32Array; rest: Int32Array } {
+  if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') {
+    throw invalidParameterError('labels', 'an array of class indices', labels);
+  }
+  if (!Number.isSafeInteger(count) || count < 0 || count > labels.length) {
+    throw outOfRangeError('count', `an integer in [0, ${labels.length}]`, count);
+  }
+  let max = -1;
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (!Number.isInteger(label) || label < 0) throw outOfRangeError(`labels[${i}]`, 'a class index >= 0', label);
+    max = Math.max(max, label);
+  }
+  const mask = stratifiedMask(labels, count, checkSeed(seed), max + 1);
+  return { chosen: maskIndices(mask, 1), rest: maskIndices(mask, 0) };
 }

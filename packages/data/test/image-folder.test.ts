@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { isTtaError } from '@tta/util';
-import { decodeImageFile, listImageFiles, loadImageFolder, readImages, scanImageFolder } from '../src';
+import { decodeImageFile, imageFileSource, listImageFiles, loadImageFolder, readImages, scanImageFolder } from '../src';
 import { decodeBmp } from '../src/bmp';
 
 let dir: string;
@@ -299,4 +299,25 @@ describe('readImages and loadImageFolder', () => {
     expect(data.files.map((f) => path.basename(f))).toEqual(['000.png', '002.png', '004.png', '001.png', '005.png']);
     expect(data.skipped.map((s) => path.basename(s.file))).toEqual(['003.png']);
   });
+});
+
+test('imageFileSource reads the files in the chunks asked for, every pass, and lists what it skipped', async () => {
+  const files: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const file = path.join(dir, `${i}.png`);
+    await write(file, pattern(2, 2, i * 10), 2, 2);
+    files.push(file);
+  }
+  fs.writeFileSync(files[1]!, 'broken');
+  const source = imageFileSource(files, { size: [2, 2], skipBad: true });
+  expect(source).toMatchObject({ count: 5, height: 2, width: 2, channels: 3 });
+  for (let pass = 0; pass < 2; pass++) {
+    const indices: number[] = [];
+    for await (const chunk of source.chunks(2)) {
+      expect(chunk.count).toBeLessThanOrEqual(2);
+      indices.push(...chunk.indices);
+    }
+    expect(indices).toEqual([0, 2, 3, 4]);
+    expect(source.skipped.map((s) => s.index)).toEqual([1]);
+  }
 });

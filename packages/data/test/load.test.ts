@@ -172,7 +172,7 @@ describe('loadCifar10 from a folder (synthetic files)', () => {
     // The same files load with verification off.
     const dataset = await loadCifar10({ dir, verify: false, download: false });
     expect(dataset.train.count).toBe(50000);
-  });
+  }, 30_000);
 
   it('rejects a class names file with the wrong number of names', async () => {
     const { dir } = writeCifar10(path.join(root, 'data'), 2);

@@ -4,6 +4,7 @@ import {
   oneHot,
   splitChecksum,
   stratifiedQuotas,
+  stratifiedSplit,
   subset,
   toFloat32,
   trainValidationSplit,
@@ -170,5 +171,21 @@ describe('gather and splitChecksum', () => {
     label.labels[2] = 9;
     expect(splitChecksum(label)).not.toBe(sum);
     expect(splitChecksum(subset(split, { count: 5 }))).not.toBe(sum);
+  });
+});
+
+describe('stratifiedSplit', () => {
+  it('keeps every class share, is seeded, and splits any label array into two ordered parts', () => {
+    const labels = Int32Array.from({ length: 100 }, (_, i) => (i < 60 ? 0 : i < 90 ? 1 : 2));
+    const { chosen, rest } = stratifiedSplit(labels, 10, 4);
+    expect(chosen.length).toBe(10);
+    expect(rest.length).toBe(90);
+    expect([...chosen].map((i) => labels[i])).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 2]);
+    expect([...chosen, ...rest].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect([...chosen]).toEqual([...chosen].sort((a, b) => a - b));
+    expect(Array.from(stratifiedSplit(labels, 10, 4).chosen)).toEqual(Array.from(chosen));
+    expect(Array.from(stratifiedSplit(labels, 10, 5).chosen)).not.toEqual(Array.from(chosen));
+    expect(() => stratifiedSplit(labels, 101)).toThrow('Expected an integer in [0, 100] for count');
+    expect(() => stratifiedSplit([0, -1], 1)).toThrow('for labels[1]');
   });
 });

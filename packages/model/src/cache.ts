@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { invalidParameterError } from '@tta/util';
+import { invalidParameterError, removeDebris } from '@tta/util';
 import { defaultCacheDir, splitChecksum, type Split } from '@tta/data';
 import { createModel } from './architectures';
 import { currentBackend, selectBackend, type BackendName } from './backend';
@@ -100,6 +100,8 @@ export async function trainCached(request: TrainCachedRequest): Promise<TrainCac
   });
   const root = path.join(request.cacheDir !== undefined ? path.resolve(request.cacheDir) : defaultCacheDir(), 'models');
   const dir = path.join(root, `${architecture}-${key.slice(0, 24)}`);
+  // Temporary folders of saves that were killed (a dead process, or a day old) go now.
+  removeDebris(root);
   const inputShape: [number, number, number] = [split.height, split.width, split.channels];
 
   if (!noCache && fs.existsSync(path.join(dir, 'model.json'))) {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TtaError, invalidParameterError, replaceDirectory, temporarySibling } from '@tta/util';
+import { TtaError, invalidParameterError, removeDebris, replaceDirectory, temporarySibling } from '@tta/util';
 import { modelInputShape } from './architectures';
 
 export interface ModelMetrics {
@@ -58,6 +58,8 @@ export async function saveModel(model: tfl.LayersModel, dir: string, metadata: M
   if (typeof metadata !== 'object' || metadata === null || typeof metadata.architecture !== 'string') {
     throw invalidParameterError('metadata', 'an object with an architecture name', metadata);
   }
+  // What a killed earlier save of this model left beside it goes first.
+  removeDebris(path.dirname(path.resolve(dir)), { filter: (target) => target === path.basename(path.resolve(dir)) });
   const temporary = temporarySibling(dir);
   try {
     await model.save(
