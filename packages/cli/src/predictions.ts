@@ -129,7 +129,7 @@ export class PredictionWriter {
       return;
     }
     try {
-      this.fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+      this.fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND);
       fs.ftruncateSync(this.fd, resume?.keptBytes ?? 0);
       if ((resume?.keptBytes ?? 0) === 0 && format === 'csv') this.write(csvHeader(topK));
     } catch (error) {
