@@ -28,6 +28,7 @@ import {
   writeHtml,
   writeJson,
   type Output,
+  defaultBackend,
 } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
@@ -49,7 +50,7 @@ Data and model
   --test-limit N        evaluate on the first N test images
   --repeats R           train R models (seeds S, S+1, ...) and report mean ± std (default 1)
   --seed S              base seed for training and random policies (default 0)
-  --backend NAME        ${BACKENDS.join(' | ')} (default auto)
+  --backend NAME        ${BACKENDS.join(' | ')} (default auto, or $TTA_BACKEND)
   --no-cache            train even if a cached model matches
   --cache-dir DIR       model cache (default $TTA_CACHE_DIR or ~/.cache/tta)
 
@@ -170,7 +171,7 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
     testLimit: integerFlag('test-limit', f['test-limit'], { min: 1 }),
     repeats: integerFlag('repeats', f.repeats, { min: 1, max: 1000 }) ?? 1,
     seed,
-    backend: choiceFlag('backend', f.backend, BACKENDS) ?? 'auto',
+    backend: choiceFlag('backend', f.backend, BACKENDS) ?? defaultBackend(),
     noCache: Boolean(f['no-cache']),
     cacheDir: checkDir('cache-dir', f['cache-dir']),
     policies,

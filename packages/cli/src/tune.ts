@@ -15,6 +15,7 @@ import {
   useBackend,
   writeHtml,
   writeJson,
+  defaultBackend,
 } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
@@ -37,7 +38,7 @@ test set and saves it for 'tta eval --policy-file'.
   --train-limit N         train on N training images (after the hold-out)
   --test-limit N          report on the first N test images
   --seed S                default 0 (the split, training and random choices)
-  --backend NAME          ${BACKENDS.join(' | ')} (default auto)
+  --backend NAME          ${BACKENDS.join(' | ')} (default auto, or $TTA_BACKEND)
   --shifts LIST           shift sizes to try (default 1,2,3,4)
   --fills LIST            fill modes to try (default nearest,reflect; all: ${FILL_MODES.join(',')})
   --merges LIST           merge modes to try (default ${MERGE_MODES.filter((m) => m !== 'sum').join(',')})
@@ -107,7 +108,7 @@ export async function runTune(argv: readonly string[]): Promise<number> {
   const batchSize = integerFlag('batch-size', f['batch-size'], { min: 1, max: 65536 }) ?? 128;
   const trainLimit = integerFlag('train-limit', f['train-limit'], { min: 1 });
   const testLimit = integerFlag('test-limit', f['test-limit'], { min: 1 });
-  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? 'auto';
+  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? defaultBackend();
   const policyOut = f.out ?? 'tta-policy.json';
   if (policyOut.trim() === '') throw new UserError('--out needs a file name');
   const output = makeOutput({ quiet: f.quiet, json: f.json });
