@@ -160,6 +160,7 @@ export function writeLinearGraph(
       return out;
     },
   };
+}
 
 /**
  * The backend for tests whose assertions hold on every backend: $TTA_TEST_BACKEND (CI runs

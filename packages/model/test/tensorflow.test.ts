@@ -18,7 +18,7 @@ import {
   tensorflowInstallProblem,
   train,
 } from '../src';
-import { cifarDir, quadrantTask } from './helpers';
+import { cifarDir, kerasModelDir, quadrantTask } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -179,19 +179,17 @@ describeTensorflow('tensorflow backend (TensorFlow C library from the pip wheel)
     loaded.dispose();
   });
 
-  const keras = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'models', 'keras-cifar10');
+  const keras = kerasModelDir();
   const cifar = cifarDir();
   const haveKeras =
-    cifar !== undefined &&
-    fs.existsSync(path.join(keras, 'layers', 'model.json')) &&
-    fs.existsSync(path.join(keras, 'keras-test-probabilities.f32'));
+    keras !== undefined && cifar !== undefined && fs.existsSync(path.join(keras, 'layers', 'model.json'));
   (haveKeras ? test : test.skip)(
     "the Keras model predicts Keras' own probabilities on the 10,000 test images within 1e-5",
     async () => {
       await selectBackend('tensorflow');
-      const { model } = await loadModel(path.join(keras, 'layers'), { inputShape: [32, 32, 3] });
+      const { model } = await loadModel(path.join(keras!, 'layers'), { inputShape: [32, 32, 3] });
       const { test: images } = await loadCifar10({ dir: cifar!, download: false, verify: false });
-      const bytes = fs.readFileSync(path.join(keras, 'keras-test-probabilities.f32'));
+      const bytes = fs.readFileSync(path.join(keras!, 'keras-test-probabilities.f32'));
       const expected = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       expect(expected.length).toBe(images.count * 10);
       const actual = await predict(model, images.images, { batchSize: 500 });
