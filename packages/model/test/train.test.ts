@@ -6,6 +6,9 @@ import { createModel, loadModel, predict, saveModel, selectBackend, train, train
 import { quadrantTask, testBackend } from './helpers';
 
 const BACKEND = testBackend('wasm');
+// On tensorflow the first test also pays for loading TensorFlow (a 788 MB library) and its first
+// kernels, about 2 s; on a busy 2-core machine that pushed it past jest's default 5 s.
+jest.setTimeout(30_000);
 
 const data = quadrantTask(256, 8, 1);
 const shape: [number, number, number] = [8, 8, 3];
