@@ -1,7 +1,7 @@
 // Shared jest settings: every package runs its TypeScript tests through ts-jest in
 // transpile-only mode (type errors are `pnpm typecheck`'s job: it checks tests too).
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: require.resolve('./jest.environment.cjs'),
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

@@ -2,8 +2,24 @@
 # Sets up a fresh machine that has Node.js and npm: the system packages the native
 # addon builds with (a C++17 compiler, cmake, OpenBLAS), pnpm, and the workspace
 # (install, which builds the addon, then a full build).
+#
+#   --with-tensorflow[=cpu|gpu]  then also the `tensorflow` (or `tensorflow-gpu`) backend:
+#                                @tensorflow/tfjs-node(-gpu) built against TensorFlow's pip
+#                                wheel by scripts/setup-tensorflow.sh
+#   --tensorflow-optional        if pip or the wheel cannot be had, say so and go on (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+tensorflow=""
+tensorflow_flags=()
+for arg in "$@"; do
+  case "$arg" in
+    --with-tensorflow | --with-tensorflow=cpu) tensorflow=cpu ;;
+    --with-tensorflow=gpu) tensorflow=gpu; tensorflow_flags+=(--gpu) ;;
+    --tensorflow-optional) tensorflow_flags+=(--optional) ;;
+    *) echo "setup: unknown argument '$arg'; expected --with-tensorflow[=cpu|gpu] or --tensorflow-optional" >&2; exit 1 ;;
+  esac
+done
 
 apt_packages=()
 command -v cmake >/dev/null 2>&1 || apt_packages+=(cmake)
@@ -37,3 +53,7 @@ fi
 
 pnpm install --frozen-lockfile
 pnpm build
+
+if [ -n "$tensorflow" ]; then
+  bash scripts/setup-tensorflow.sh ${tensorflow_flags[@]+"${tensorflow_flags[@]}"}
+fi

@@ -7,6 +7,9 @@
 // jest's own summary is per run, so this sums the JSON reports. Each gate counts as one
 // test; skipped tests are listed by name (their titles say why). The last line is
 // "N passed, M failed".
+// Where the tensorflow backend is set up (scripts/setup-tensorflow.sh), the suites whose
+// assertions hold on any backend run a second time on it (TTA_TEST_BACKEND=tensorflow);
+// elsewhere one line says why not.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +21,9 @@ const REPORT = 'jest-report.json';
 const jestBin = createRequire(path.join(root, 'package.json')).resolve('jest/bin/jest');
 const skip = new Set((process.env.TTA_SKIP ?? '').split(',').filter(Boolean));
 if (process.env.TTA_SKIP_ASAN === '1') skip.add('asan');
+const TENSORFLOW_REPORT = 'jest-report-tensorflow.json';
+// TensorFlow's C++ start-up notes; jest's per-file process.env cannot set this for the library.
+process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 
 function run(command, args, options = {}) {
   console.log(`\n$ ${[command, ...args].join(' ')}`);
@@ -44,7 +50,8 @@ const reports = [];
 const gates = [];
 const gate = (name, status) => gates.push({ name, ok: status === 0 });
 
-for (const dir of projectDirs()) rmSync(path.join(dir, REPORT), { force: true });
+for (const dir of projectDirs())
+  for (const report of [REPORT, TENSORFLOW_REPORT]) rmSync(path.join(dir, report), { force: true });
 for (const dir of addons())
   for (const s of ['asan', 'tsan']) rmSync(path.join(dir, `jest-report-${s}.json`), { force: true });
 
@@ -69,7 +76,40 @@ for (const dir of projectDirs()) {
   reports.push({ file: path.join(dir, REPORT), status });
 }
 
-// 3. Sanitizer runs of each addon's tests. Node itself is not instrumented, so the runtime
+// 3. The suites whose assertions hold on any backend, again on tensorflow where it works:
+// @tta/model's training and CIFAR tests, and the CLI's end to end; @tta/core's engine touches
+// no backend today, and runs again so that any test of it that does is covered.
+const probe = spawnSync(
+  process.execPath,
+  [
+    '-e',
+    "require('./dist').selectBackend('tensorflow').then(() => process.exit(0), (e) => { console.log(e.reason ?? e.message); process.exit(1); })",
+  ],
+  { cwd: path.join(root, 'packages', 'model'), encoding: 'utf8' },
+);
+if (probe.status !== 0) {
+  const reason = (probe.stdout || probe.stderr).trim().split('\n')[0];
+  console.log(
+    `\ntensorflow backend: not available here (${reason}); the backend-independent suites ran on native only`,
+  );
+} else {
+  console.log(
+    '\ntensorflow backend: available; the model, core and CLI suites run again on it (TTA_TEST_BACKEND=tensorflow)',
+  );
+  const env = { ...process.env, TTA_TEST_BACKEND: 'tensorflow' };
+  for (const [name, files] of [
+    ['model', ['test/train.test.ts', 'test/cifar.integration.test.ts']],
+    ['core', []],
+    ['cli', []],
+  ]) {
+    const cwd = path.join(root, 'packages', name);
+    const report = ['--runInBand', '--json', `--outputFile=${TENSORFLOW_REPORT}`, ...files];
+    const status = run(process.execPath, [jestBin, ...report], { cwd, env });
+    reports.push({ file: path.join(cwd, TENSORFLOW_REPORT), status });
+  }
+}
+
+// 4. Sanitizer runs of each addon's tests. Node itself is not instrumented, so the runtime
 // is preloaded: ASan without leak checks (V8 keeps memory until exit), TSan looking only at
 // accesses made from instrumented code (the addon), not Node's own threads.
 const gcc = (name) => spawnSync('gcc', [`-print-file-name=${name}`], { encoding: 'utf8' }).stdout.trim();

@@ -51,6 +51,18 @@ export function writeJson(target: string, value: unknown, what = '--json'): void
   writeResultFile(what, target, text);
 }
 
+/**
+ * --backend's default: $TTA_BACKEND when set (e.g. to keep scripts on one backend on a machine
+ * that has several; CI runs the CLI tests once per backend with it), else auto.
+ */
+export function defaultBackend(): BackendName {
+  const value = process.env.TTA_BACKEND;
+  if (value === undefined || value === '') return 'auto';
+  if (!BACKENDS.includes(value as BackendName))
+    throw new UserError(`TTA_BACKEND must be one of ${BACKENDS.join(', ')}; got '${value}'`);
+  return value as BackendName;
+}
+
 export async function useBackend(name: BackendName, output: Output): Promise<BackendSelection['backend']> {
   const choice = await selectBackend(name);
   const skipped = choice.skipped.map((s) => `${s.name} (${s.reason})`).join('; ');

@@ -30,6 +30,7 @@ import {
   writeHtml,
   writeJson,
   type Output,
+  defaultBackend,
 } from './context';
 import { UserError } from './errors';
 import { formatTable, pct, pp, pValue } from './format';
@@ -174,7 +175,7 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
     testLimit: integerFlag('test-limit', f['test-limit'], { min: 1 }),
     repeats: integerFlag('repeats', f.repeats, { min: 1, max: 1000 }) ?? 1,
     seed,
-    backend: choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto',
+    backend: choiceFlag('backend', f.backend, BACKENDS) ?? defaultBackend(),
     noCache: Boolean(f['no-cache']),
     cacheDir: checkDir('cache-dir', f['cache-dir']),
     policies,

@@ -3,7 +3,7 @@ import { listImageFiles, imageFileSource } from '@tta/data';
 import { formatViews, predictWithTtaStream, type Policy } from '@tta/core';
 import { ProgressBar } from '@tta/progress';
 import { integerFlag, parseFlagsAndArguments, choiceFlag } from './args';
-import { BACKENDS, interruptSignal, makeOutput, useBackend } from './context';
+import { BACKENDS, defaultBackend, interruptSignal, makeOutput, useBackend } from './context';
 import { UserError } from './errors';
 import { checkWritableFile } from './paths';
 import { POLICY_FLAGS, parsePolicyFlags } from './policy-flags';
@@ -78,7 +78,7 @@ export async function runPredict(argv: readonly string[]): Promise<number> {
   if (out !== undefined) checkWritableFile('--out', out);
   const requestedTopK = integerFlag('top-k', f['top-k'], { min: 1, max: 100000 }) ?? 5;
   const chunk = integerFlag('chunk', f.chunk, { min: 1, max: 1_000_000 });
-  const backendName = choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto';
+  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? defaultBackend();
   // Progress and notes go to stderr; with no --out the predictions are stdout.
   const output = makeOutput({ quiet: f.quiet });
   const files = listImageFiles(inputs);

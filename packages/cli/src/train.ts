@@ -10,6 +10,7 @@ import {
   obtainModel,
   useBackend,
   writeJson,
+  defaultBackend,
 } from './context';
 import { UserError } from './errors';
 import { checkCacheDir, checkModelTarget, checkOutputs } from './paths';
@@ -29,7 +30,7 @@ A cached model trained with the same options and data is reused unless --no-cach
   --seed S              default 0
   --augment             random flips and shifts of up to --augment-shift pixels while training
   --augment-shift N     default 2
-  --backend NAME        ${BACKENDS.join(' | ')} (default auto)
+  --backend NAME        ${BACKENDS.join(' | ')} (default auto, or $TTA_BACKEND)
   --no-cache            always train
   --cache-dir DIR       model cache (default $TTA_CACHE_DIR or ~/.cache/tta)
   --json [FILE|-]       write a JSON summary
@@ -72,7 +73,7 @@ export async function runTrain(argv: readonly string[]): Promise<number> {
   const trainLimit = integerFlag('train-limit', f['train-limit'], { min: 1 });
   const seed = integerFlag('seed', f.seed, { min: 0 }) ?? 0;
   const shift = numberFlag('augment-shift', f['augment-shift'], { min: 0, max: 64 });
-  const backendName = choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto';
+  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? defaultBackend();
   checkModelTarget(out);
   checkOutputs({ json: f.json });
   checkCacheDir(f['cache-dir']);

@@ -23,6 +23,7 @@ import {
   useBackend,
   writeHtml,
   writeJson,
+  defaultBackend,
   type Output,
 } from './context';
 import { UserError } from './errors';
@@ -60,7 +61,7 @@ reference CNN is trained (or reused) on CIFAR-10's training set minus the valida
   --train-limit N         train on N training images (after the hold-out)
   --test-limit N          report on the first N test images
   --seed S                default 0 (the split, training and random choices)
-  --backend NAME          ${BACKENDS.join(' | ')} (default auto)
+  --backend NAME          ${BACKENDS.join(' | ')} (default auto, or $TTA_BACKEND)
   --shifts LIST           shift sizes to try (default 1,2,3,4)
   --fills LIST            fill modes to try (default nearest,reflect; all: ${FILL_MODES.join(',')})
   --merges LIST           merge modes to try (default ${MERGE_MODES.filter((m) => m !== 'sum').join(',')})
@@ -164,7 +165,7 @@ export async function runTune(argv: readonly string[]): Promise<number> {
   const batchSize = integerFlag('batch-size', f['batch-size'], { min: 1, max: 65536 }) ?? 128;
   const trainLimit = integerFlag('train-limit', f['train-limit'], { min: 1 });
   const testLimit = integerFlag('test-limit', f['test-limit'], { min: 1 });
-  const backendName = choiceFlag('backend', f.backend ?? process.env.TTA_BACKEND, BACKENDS) ?? 'auto';
+  const backendName = choiceFlag('backend', f.backend, BACKENDS) ?? defaultBackend();
   const policyOut = f.out ?? 'tta-policy.json';
   checkOutputs({ out: policyOut, json: f.json, html: f.html });
   if (!user || (images === undefined && f.data === undefined)) checkCacheDir(f['cache-dir']);

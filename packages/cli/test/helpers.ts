@@ -26,7 +26,14 @@ export function runCli(
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, CI: 'true', ...options.env };
+    // The backend: native, as `auto` picks on a machine without tensorflow, or $TTA_TEST_BACKEND
+    // (CI runs these tests again on tensorflow).
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      CI: 'true',
+      TTA_BACKEND: process.env.TTA_TEST_BACKEND || 'native',
+      ...options.env,
+    };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -40,9 +47,25 @@ export function runCli(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr: withoutTensorflowNotes(stderr) });
     });
   });
+}
+
+/**
+ * stderr without the informational lines TensorFlow's C++ library prints when the tensorflow
+ * backend loads: absl's banner and an INFO line about oneDNN, written before anything (even
+ * TF_CPP_MIN_LOG_LEVEL) can silence them. Warnings and errors from TensorFlow are kept.
+ */
+export function withoutTensorflowNotes(stderr: string): string {
+  return stderr
+    .split(/(?<=\n)/)
+    .filter(
+      (line) =>
+        !/^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR\n?$/.test(line) &&
+        !/^I\d{4} [\d:.]+ +\d+ [\w.]+\.cc:\d+\] /.test(line),
+    )
+    .join('');
 }
 
 export function tempDir(prefix: string): string {

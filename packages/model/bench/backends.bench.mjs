@@ -3,14 +3,17 @@
 // and achieved GFLOP/s against an sgemm ceiling measured in the same run. Training goes
 // through train() (uint8 images in, the path `tta train` takes). Targets (issue 5): native
 // training >= 1,500 images/s and >= 30x wasm, inference >= 6,000 images/s.
-// TTA_BENCH_STEPS: training batches per backend (default 20 on native, 3 elsewhere; plain
-// cpu always trains one batch of 16, since a batch of 128 takes minutes there).
+// tensorflow (and tensorflow-gpu) run where scripts/setup-tensorflow.sh set them up; the ratio
+// line compares native with each of them.
+// TTA_BENCH_STEPS: training batches per backend (default 20 on native, 10 on tensorflow, 3
+// elsewhere; plain cpu always trains one batch of 16, since a batch of 128 takes minutes there).
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const model = require('../dist/index.js');
 
 const BATCH = 128;
-const steps = (name) => Number(process.env.TTA_BENCH_STEPS ?? (name === 'native' ? 20 : 3));
+const steps = (name) =>
+  Number(process.env.TTA_BENCH_STEPS ?? (name === 'native' ? 20 : name.startsWith('tensorflow') ? 10 : 3));
 
 function syntheticImages(count) {
   const images = new Uint8Array(count * 32 * 32 * 3);
@@ -109,7 +112,7 @@ if (native != null) {
   console.log(
     `\nreference CNN: ${(native.flops.training / 1e6).toFixed(1)} MFLOP per training image, ${(native.flops.forward / 1e6).toFixed(1)} MFLOP per inference image`,
   );
-  for (const other of ['tensorflow', 'wasm', 'cpu']) {
+  for (const other of ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) {
     const r = rows[other];
     if (r == null) continue;
     console.log(

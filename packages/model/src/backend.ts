@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's CommonJS bundle registers no gradients; tfjs-layers' bundle registers them all.
 import '@tensorflow/tfjs-layers';
+import fs from 'node:fs';
 import path from 'node:path';
 import { TtaError, errorMessage as messageOf, invalidParameterError } from '@tta/util';
 import { registerWasmTrainingKernels } from './wasm-kernels';
@@ -31,6 +32,11 @@ export interface SelectBackendOptions {
   log?: (line: string) => void;
   /** How modules are loaded; tests replace it to simulate a missing package. */
   require?: (id: string) => unknown;
+  /**
+   * Where @tensorflow/tfjs-node(-gpu) is installed, for the checks before loading it; tests point it at a
+   * broken install.
+   */
+  resolvePackage?: (id: string) => string;
 }
 
 export interface BackendSelection {
@@ -53,19 +59,70 @@ export class BackendUnavailableError extends TtaError {
   }
 }
 
+// tfjs-node's own install downloads libtensorflow 2.9.1 from a bucket that now refuses it (and
+// that many machines cannot reach); the project's script builds it against TensorFlow's pip wheel.
 const HOW_TO_GET: Record<Exclude<BackendName, 'auto'>, string> = {
   'tensorflow-gpu':
-    'To use it, install @tensorflow/tfjs-node-gpu 4.22.0 (pnpm add @tensorflow/tfjs-node-gpu@4.22.0) on Linux x64 with an NVIDIA GPU, ' +
-    'CUDA 11.2 and cuDNN 8.1 (it downloads libtensorflow 2.9.1 with GPU support from storage.googleapis.com during install, so install needs that host reachable).',
+    'To get it on Linux x64 with an NVIDIA GPU and driver, run `bash scripts/setup-tensorflow.sh --gpu` (or `bash scripts/setup.sh --with-tensorflow=gpu`) ' +
+    'in the tta repository: it builds @tensorflow/tfjs-node-gpu 4.22.0 against the CUDA wheel of TensorFlow that pip installs (tensorflow[and-cuda], CUDA libraries included).',
   tensorflow:
-    'To use it, install @tensorflow/tfjs-node 4.22.0 (pnpm add @tensorflow/tfjs-node@4.22.0); its install downloads libtensorflow 2.9.1 from storage.googleapis.com.',
+    'To get it, run `bash scripts/setup-tensorflow.sh` (or `bash scripts/setup.sh --with-tensorflow`) in the tta repository: ' +
+    'it builds @tensorflow/tfjs-node 4.22.0 against the libtensorflow of the tensorflow-cpu wheel that pip installs.',
   native:
     'It comes with @tta/native (its tfjs entry point, @tta/native/tfjs): rebuild it with `pnpm --filter @tta/native build` (needs cmake and a C++ compiler; OpenBLAS makes it fast).',
   wasm: 'Install @tensorflow/tfjs-backend-wasm 4.22.0 (a dependency of @tta/model; reinstall with pnpm install).',
   cpu: 'Install @tensorflow/tfjs-backend-cpu 4.22.0 (a dependency of @tta/model; reinstall with pnpm install).',
 };
 
-function defaultRequire(id: string): unknown {
+const TFJS_NODE = new Set(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']);
+
+/**
+ * What is wrong with a @tensorflow/tfjs-node(-gpu) package folder, or undefined if it looks
+ * loadable: its compiled binding must exist (pnpm installs the package without building it) and
+ * every library link in deps/lib must lead somewhere. Checked before loading, because a failed
+ * dlopen names only a library, and tfjs-node's own message suggests `npm rebuild`, which would
+ * run the install hook that downloads (and, for -gpu, wipes deps/).
+ */
+export function tensorflowInstallProblem(packageDir: string): string | undefined {
+  const name = path.basename(packageDir);
+  const lib = path.join(packageDir, 'lib');
+  const bindings = fs.existsSync(lib)
+    ? fs.readdirSync(lib).filter((d) => /^napi-v\d+$/.test(d) && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')))
+    : [];
+  if (bindings.length === 0)
+    return `${name}'s binding is not built (expected lib/napi-v*/tfjs_binding.node in ${packageDir}; received none)`;
+  const depsLib = path.join(packageDir, 'deps', 'lib');
+  const entries = fs.existsSync(depsLib) ? fs.readdirSync(depsLib) : [];
+  if (!entries.some((e) => e.startsWith('libtensorflow')))
+    return `${name} has no libtensorflow (expected libraries or links in ${depsLib}; received ${entries.length === 0 ? 'none' : entries.join(', ')})`;
+  for (const entry of entries) {
+    const file = path.join(depsLib, entry);
+    if (fs.lstatSync(file).isSymbolicLink() && !fs.existsSync(file))
+      return `${file} links to ${fs.readlinkSync(file)}, which does not exist (the TensorFlow wheel it was built against was moved or removed)`;
+  }
+  return undefined;
+}
+
+/** Whether this machine shows an NVIDIA driver (bare metal, containers given the devices, WSL). */
+const NVIDIA_DRIVER_FILES = ['/proc/driver/nvidia/version', '/dev/nvidiactl', '/dev/dxg'];
+function nvidiaDriverPresent(): boolean {
+  return NVIDIA_DRIVER_FILES.some((f) => fs.existsSync(f));
+}
+
+function defaultResolvePackage(id: string): string {
+  return path.dirname(require.resolve(`${id}/package.json`));
+}
+
+function defaultRequire(id: string, resolvePackage: (id: string) => string): unknown {
+  if (TFJS_NODE.has(id)) {
+    const packageDir = resolvePackage(id);
+    if (id.endsWith('-gpu') && !nvidiaDriverPresent())
+      throw new Error(`no NVIDIA GPU driver here (none of ${NVIDIA_DRIVER_FILES.join(', ')} exists)`);
+    const problem = tensorflowInstallProblem(packageDir);
+    if (problem !== undefined) throw new Error(problem);
+    // TensorFlow's C++ start-up notes (CPU features) would go to stderr on every run.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(id);
 }
@@ -90,6 +147,11 @@ async function activate(name: Exclude<BackendName, 'auto'>, load: (id: string) =
     case 'tensorflow': {
       load(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
       if (!(await tf.setBackend('tensorflow'))) throw new Error('the tensorflow backend failed to initialise');
+      // The CUDA build runs on the CPU when it finds no GPU (or no CUDA libraries); that is not tensorflow-gpu.
+      if (name === 'tensorflow-gpu' && (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice !== true)
+        throw new Error(
+          'TensorFlow found no usable GPU device (CUDA libraries or driver missing?), so it would run on the CPU',
+        );
       return 'tensorflow';
     }
     case 'native': {
@@ -126,7 +188,8 @@ export async function selectBackend(
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
   if (!BACKEND_NAMES.includes(name)) throw invalidParameterError('backend', `one of ${BACKEND_NAMES.join(', ')}`, name);
-  const load = options.require ?? defaultRequire;
+  const resolvePackage = options.resolvePackage ?? defaultResolvePackage;
+  const load = options.require ?? ((id: string) => defaultRequire(id, resolvePackage));
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const skipped: { name: string; reason: string }[] = [];
   const candidates = name === 'auto' ? AUTO_ORDER : [name];

@@ -3,6 +3,7 @@ export {
   selectBackend,
   currentBackend,
   wasmBinariesDir,
+  tensorflowInstallProblem,
   BackendUnavailableError,
   BACKEND_NAMES,
   AUTO_ORDER,

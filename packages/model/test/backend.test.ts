@@ -46,10 +46,10 @@ test('an unavailable backend asked for by name is a clear error saying how to ge
   const gpu = selectBackend('tensorflow-gpu', { require: missing(['@tensorflow/tfjs-node-gpu']) });
   await expect(gpu).rejects.toThrow(BackendUnavailableError);
   await expect(selectBackend('tensorflow-gpu', { require: missing(['@tensorflow/tfjs-node-gpu']) })).rejects.toThrow(
-    /Backend 'tensorflow-gpu' is not available: Cannot find module .*install @tensorflow\/tfjs-node-gpu.*CUDA 11\.2 and cuDNN 8\.1/,
+    /Backend 'tensorflow-gpu' is not available: Cannot find module .*run `bash scripts\/setup-tensorflow\.sh --gpu`.*tensorflow\[and-cuda\]/,
   );
   await expect(selectBackend('tensorflow', { require: missing(['@tensorflow/tfjs-node']) })).rejects.toThrow(
-    /pnpm add @tensorflow\/tfjs-node@4\.22\.0/,
+    /run `bash scripts\/setup-tensorflow\.sh` .*@tensorflow\/tfjs-node 4\.22\.0 against the libtensorflow of the tensorflow-cpu wheel/,
   );
   await expect(selectBackend('native', { require: missing(['@tta/native/tfjs']) })).rejects.toThrow(
     /@tta\/native\/tfjs/,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCifar10, subset } from '@tta/data';
 import { createReferenceCnn, predict, selectBackend, train } from '../src';
-import { cifarDir } from './helpers';
+import { cifarDir, testBackend } from './helpers';
 
 const dir = cifarDir();
 // Skipped (with the reason in its title, which pnpm test:ci lists) when the data is not there.
@@ -14,7 +14,7 @@ const maybe =
 maybe(
   'one epoch of the reference CNN on a few thousand real CIFAR-10 images beats chance by a wide margin',
   async () => {
-    const { backend } = await selectBackend((process.env.TTA_MODEL_TEST_BACKEND as 'auto' | undefined) ?? 'auto');
+    const { backend } = await selectBackend(testBackend('native'));
     const dataset = await loadCifar10({ dir: dir!, download: false, verify: false });
     const trainSet = subset(dataset.train, { count: 5000, stratified: true, seed: 1 });
     const testSet = subset(dataset.test, { count: 1000, stratified: true, seed: 2 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ImageSplit } from '../src';
+import type { BackendName, ImageSplit } from '../src';
 
 /** A learnable synthetic task: the class is which quadrant of the image is bright. */
 export function quadrantTask(count: number, size = 8, seed = 1): ImageSplit {
@@ -160,4 +160,17 @@ export function writeLinearGraph(
       return out;
     },
   };
+}
+
+/**
+ * The backend for tests whose assertions hold on every backend: $TTA_TEST_BACKEND (CI runs
+ * these suites a second time with it set to tensorflow), else the suite's own choice.
+ */
+export function testBackend(fallback: Exclude<BackendName, 'auto'>): Exclude<BackendName, 'auto'> {
+  const value = process.env.TTA_TEST_BACKEND;
+  if (value === undefined || value === '') return fallback;
+  const names = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+  if (!names.includes(value))
+    throw new RangeError(`Expected one of ${names.join(', ')} for TTA_TEST_BACKEND but received '${value}'`);
+  return value as Exclude<BackendName, 'auto'>;
 }

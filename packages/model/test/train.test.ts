@@ -3,14 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createModel, loadModel, predict, saveModel, selectBackend, train, trainCached, ModelFileError } from '../src';
-import { quadrantTask } from './helpers';
+import { quadrantTask, testBackend } from './helpers';
+
+const BACKEND = testBackend('wasm');
+// On tensorflow the first test also pays for loading TensorFlow (a 788 MB library) and its first
+// kernels, about 2 s; on a busy 2-core machine that pushed it past jest's default 5 s.
+jest.setTimeout(30_000);
 
 const data = quadrantTask(256, 8, 1);
 const shape: [number, number, number] = [8, 8, 3];
 let tmp: string;
 
 beforeAll(async () => {
-  await selectBackend('wasm');
+  await selectBackend(BACKEND);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tta-model-test-'));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -110,10 +115,10 @@ test('save then load gives identical predictions and the metadata; saving again 
   const model = createModel('small-cnn', { seed: 5, numClasses: 4, inputShape: shape });
   await train(model, data, { epochs: 1, batchSize: 32, seed: 5 });
   const dir = path.join(tmp, 'saved');
-  await saveModel(model, dir, { architecture: 'small-cnn', seed: 5, backend: 'wasm', metrics: { accuracy: 0.5 } });
+  await saveModel(model, dir, { architecture: 'small-cnn', seed: 5, backend: BACKEND, metrics: { accuracy: 0.5 } });
   expect(fs.readdirSync(dir).sort()).toEqual(['group1-shard1of1.bin', 'model.json']);
   const { model: loaded, metadata } = await loadModel(dir, { inputShape: shape });
-  expect(metadata).toMatchObject({ architecture: 'small-cnn', seed: 5, backend: 'wasm', metrics: { accuracy: 0.5 } });
+  expect(metadata).toMatchObject({ architecture: 'small-cnn', seed: 5, backend: BACKEND, metrics: { accuracy: 0.5 } });
   expect(await predict(loaded, data.images)).toEqual(await predict(model, data.images));
   await saveModel(model, dir, { architecture: 'small-cnn', seed: 6 });
   expect((await loadModel(dir)).metadata?.seed).toBe(6);
@@ -226,7 +231,7 @@ test('trainCached trains once, then reuses the saved model for the same request 
   expect(first.metadata).toMatchObject({
     architecture: 'small-cnn',
     seed: 9,
-    backend: 'wasm',
+    backend: BACKEND,
     trainOptions: { epochs: 1, batchSize: 64 },
   });
   expect(first.metadata.datasetChecksum).toMatch(/^[0-9a-f]{64}$/);
