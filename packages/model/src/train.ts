@@ -262,47 +262,19 @@ export async function train(
   checkSplitMatchesModel('data', split, inputShape, numClasses);
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = seededRandom(seed);
-
-  let trainIndices = Uint32Array.from({ length: split.count }, (_, i) => i);
-  let validationSplit: ImageSplit | undefined;
-  let validationIndices: Uint32Array | undefined;
-  const { validation } = options;
-  if (typeof validation === 'number') {
-    const held = validation > 0 && validation < 1 ? Math.round(validation * split.count) : validation;
-    if (!Number.isSafeInteger(held) || held < 1 || held >= split.count) {
-      throw outOfRangeError(
-        'options.validation',
-        `a fraction in (0, 1) or an image count in [1, ${split.count - 1}] leaving both parts non-empty`,
-        validation,
-      );
-    }
-    shuffleInPlace(trainIndices, random);
-    validationIndices = trainIndices.slice(0, held).sort();
-    trainIndices = trainIndices.slice(held).sort();
-    validationSplit = split;
-  } else if (validation !== undefined) {
-    validationSplit = checkSplit('options.validation', validation);
-    checkSplitMatchesModel('options.validation', validationSplit, inputShape, numClasses);
-    validationIndices = Uint32Array.from({ length: validationSplit.count }, (_, i) => i);
-  }
-  if (trainIndices.length === 0) throw outOfRangeError('data.count', 'at least one training image', split.count);
+  const { trainIndices, validation } = holdOutValidation(split, options.validation, random, inputShape, numClasses);
 
   const pixels = split.height * split.width * split.channels;
-  const gathered = new Uint8Array(Math.min(batchSize, trainIndices.length) * pixels);
-  const scratch = new Float32Array(gathered.length);
+  const buffers = {
+    gathered: new Uint8Array(Math.min(batchSize, trainIndices.length) * pixels),
+    scratch: new Float32Array(Math.min(batchSize, trainIndices.length) * pixels),
+  };
   const history: TrainHistory = { loss: [], accuracy: [] };
-  if (validationIndices) {
+  if (validation) {
     history.valLoss = [];
     history.valAccuracy = [];
   }
-
-  const controller = new AbortController();
-  const forward = () => controller.abort();
-  options.signal?.addEventListener('abort', forward);
-  if (options.signal?.aborted) controller.abort();
-  const onSigint = () => controller.abort();
-  if (options.cancelOnSigint) process.on('SIGINT', onSigint);
-
+  const cancel = cancellation(options);
   let trainingSeconds = 0;
   let imagesTrained = 0;
   const started = performance.now();
@@ -315,54 +287,25 @@ export async function train(
         mode: options.progress ?? 'quiet',
       });
       const order = shuffleInPlace(trainIndices.slice(), random);
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let correctSum = 0;
-      let done = 0;
-      for (let start = 0; start < order.length; start += batchSize) {
-        if (controller.signal.aborted) {
-          bar.finish({ cancelled: 'yes' });
-          throw abortError('Training was cancelled');
-        }
-        const batchIndices = order.subarray(start, Math.min(order.length, start + batchSize));
-        const n = batchIndices.length;
-        const x = augmentedBatch(split, batchIndices, gathered, scratch, aug, random);
-        const xs = tf.tensor4d(x, [n, split.height, split.width, split.channels]);
-        const ys = labelBatch(split, batchIndices, numClasses);
-        let result: number | number[];
-        try {
-          result = await model.trainOnBatch(xs, ys);
-        } finally {
-          xs.dispose();
-          ys.dispose();
-        }
-        const [loss, accuracy] = Array.isArray(result) ? result : [result, Number.NaN];
-        lossSum += loss! * n;
-        correctSum += accuracy! * n;
-        done += n;
-        const seconds = (performance.now() - epochStart) / 1000;
-        const imagesPerSecond = done / Math.max(seconds, 1e-9);
-        bar.update(done, { loss: lossSum / done, acc: correctSum / done });
-        options.onProgress?.({
-          epoch,
-          epochs,
-          done,
-          total: order.length,
-          loss: lossSum / done,
-          accuracy: correctSum / done,
-          imagesPerSecond,
-        });
-        // trainOnBatch resolves on microtasks only; a turn of the event loop lets SIGINT
-        // handlers (and thus cancellation) run between batches.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      trainingSeconds += (performance.now() - epochStart) / 1000;
-      imagesTrained += done;
-      history.loss.push(lossSum / done);
-      history.accuracy.push(correctSum / done);
-      const fields: Record<string, number> = { loss: lossSum / done, acc: correctSum / done };
-      if (validationSplit && validationIndices) {
-        const v = await evaluate(model, validationSplit, validationIndices, batchSize, numClasses);
+      const result = await trainEpoch(
+        model,
+        split,
+        order,
+        { epoch, epochs, batchSize, numClasses, aug, random },
+        buffers,
+        {
+          signal: cancel.signal,
+          bar,
+          onProgress: options.onProgress,
+        },
+      );
+      trainingSeconds += result.seconds;
+      imagesTrained += result.images;
+      history.loss.push(result.loss);
+      history.accuracy.push(result.accuracy);
+      const fields: Record<string, number> = { loss: result.loss, acc: result.accuracy };
+      if (validation) {
+        const v = await evaluate(model, validation.split, validation.indices, batchSize, numClasses);
         history.valLoss!.push(v.loss);
         history.valAccuracy!.push(v.accuracy);
         fields.val_loss = v.loss;
@@ -371,13 +314,132 @@ export async function train(
       bar.finish(fields);
     }
   } finally {
-    options.signal?.removeEventListener('abort', forward);
-    if (options.cancelOnSigint) process.removeListener('SIGINT', onSigint);
+    cancel.dispose();
   }
   return {
     history,
     imagesPerSecond: imagesTrained / Math.max(trainingSeconds, 1e-9),
     seconds: (performance.now() - started) / 1000,
     seed,
+  };
+}
+
+/**
+ * The images to train on and the validation images: a seeded hold-out of a fraction or a
+ * count of `split`, or another split, or none.
+ */
+function holdOutValidation(
+  split: ImageSplit,
+  validation: TrainOptions['validation'],
+  random: () => number,
+  inputShape: [number, number, number],
+  numClasses: number,
+): { trainIndices: Uint32Array; validation?: { split: ImageSplit; indices: Uint32Array } } {
+  const all = Uint32Array.from({ length: split.count }, (_, i) => i);
+  if (validation === undefined) {
+    if (all.length === 0) throw outOfRangeError('data.count', 'at least one training image', split.count);
+    return { trainIndices: all };
+  }
+  if (typeof validation === 'number') {
+    const held = validation > 0 && validation < 1 ? Math.round(validation * split.count) : validation;
+    if (!Number.isSafeInteger(held) || held < 1 || held >= split.count) {
+      throw outOfRangeError(
+        'options.validation',
+        `a fraction in (0, 1) or an image count in [1, ${split.count - 1}] leaving both parts non-empty`,
+        validation,
+      );
+    }
+    shuffleInPlace(all, random);
+    return {
+      trainIndices: all.slice(held).sort(),
+      validation: { split, indices: all.slice(0, held).sort() },
+    };
+  }
+  const other = checkSplit('options.validation', validation);
+  checkSplitMatchesModel('options.validation', other, inputShape, numClasses);
+  if (all.length === 0) throw outOfRangeError('data.count', 'at least one training image', split.count);
+  return {
+    trainIndices: all,
+    validation: { split: other, indices: Uint32Array.from({ length: other.count }, (_, i) => i) },
+  };
+}
+
+/** One signal for options.signal and (with cancelOnSigint) Ctrl-C, and a way to let both go. */
+function cancellation(options: TrainOptions): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  options.signal?.addEventListener('abort', forward);
+  if (options.signal?.aborted) controller.abort();
+  if (options.cancelOnSigint) process.on('SIGINT', forward);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      options.signal?.removeEventListener('abort', forward);
+      if (options.cancelOnSigint) process.removeListener('SIGINT', forward);
+    },
+  };
+}
+
+/** One pass over `order` in batches: mean loss and accuracy, images and seconds. */
+async function trainEpoch(
+  model: tfl.LayersModel,
+  split: ImageSplit,
+  order: Uint32Array,
+  o: {
+    epoch: number;
+    epochs: number;
+    batchSize: number;
+    numClasses: number;
+    aug: Required<AugmentTrainingOptions> | undefined;
+    random: () => number;
+  },
+  buffers: { gathered: Uint8Array; scratch: Float32Array },
+  report: { signal: AbortSignal; bar: ProgressBar; onProgress: TrainOptions['onProgress'] },
+): Promise<{ loss: number; accuracy: number; images: number; seconds: number }> {
+  const epochStart = performance.now();
+  let lossSum = 0;
+  let correctSum = 0;
+  let done = 0;
+  for (let start = 0; start < order.length; start += o.batchSize) {
+    if (report.signal.aborted) {
+      report.bar.finish({ cancelled: 'yes' });
+      throw abortError('Training was cancelled');
+    }
+    const batchIndices = order.subarray(start, Math.min(order.length, start + o.batchSize));
+    const n = batchIndices.length;
+    const x = augmentedBatch(split, batchIndices, buffers.gathered, buffers.scratch, o.aug, o.random);
+    const xs = tf.tensor4d(x, [n, split.height, split.width, split.channels]);
+    const ys = labelBatch(split, batchIndices, o.numClasses);
+    let result: number | number[];
+    try {
+      result = await model.trainOnBatch(xs, ys);
+    } finally {
+      xs.dispose();
+      ys.dispose();
+    }
+    const [loss, accuracy] = Array.isArray(result) ? result : [result, Number.NaN];
+    lossSum += loss! * n;
+    correctSum += accuracy! * n;
+    done += n;
+    const seconds = (performance.now() - epochStart) / 1000;
+    report.bar.update(done, { loss: lossSum / done, acc: correctSum / done });
+    report.onProgress?.({
+      epoch: o.epoch,
+      epochs: o.epochs,
+      done,
+      total: order.length,
+      loss: lossSum / done,
+      accuracy: correctSum / done,
+      imagesPerSecond: done / Math.max(seconds, 1e-9),
+    });
+    // trainOnBatch resolves on microtasks only; a turn of the event loop lets SIGINT
+    // handlers (and thus cancellation) run between batches.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return {
+    loss: lossSum / done,
+    accuracy: correctSum / done,
+    images: done,
+    seconds: (performance.now() - epochStart) / 1000,
   };
 }
