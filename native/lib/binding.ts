@@ -11,7 +11,9 @@ export interface NativeBinding {
     views: Int32Array,
     fill: number,
     cval: number,
-    scale: number,
+    scale: Float32Array,
+    offset: Float32Array,
+    reverseChannels: boolean,
     out: Float32Array,
     threads: number,
   ): void;
@@ -24,7 +26,9 @@ export interface NativeBinding {
     views: Int32Array,
     fill: number,
     cval: number,
-    scale: number,
+    scale: Float32Array,
+    offset: Float32Array,
+    reverseChannels: boolean,
     out: Float32Array,
     threads: number,
   ): Promise<void>;

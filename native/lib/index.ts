@@ -19,6 +19,16 @@ export type {
   View,
 } from './types';
 export { FILL_MODES, MERGE_MODES };
+export {
+  CAFFE_MEAN_BGR,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  PREPROCESSING_PRESETS,
+  preprocessingOptions,
+  type Normalization,
+  type PreprocessingOptions,
+  type PreprocessingPreset,
+} from './preprocessing';
 export { describe, invalidParameterError, outOfRangeError } from '@tta/util';
 
 /** The number of threads used by default: the machine's cores. */
@@ -37,7 +47,21 @@ export function augment(
   options?: AugmentOptions,
 ): Float32Array {
   const a = normalizeAugmentArgs(images, shape, views, options, binding.hardwareThreads());
-  binding.augment(a.images, a.n, a.h, a.w, a.c, a.viewTriples, a.fillCode, a.cval, a.scale, a.out, a.threads);
+  binding.augment(
+    a.images,
+    a.n,
+    a.h,
+    a.w,
+    a.c,
+    a.viewTriples,
+    a.fillCode,
+    a.cval,
+    a.scale,
+    a.offset,
+    a.reverseChannels,
+    a.out,
+    a.threads,
+  );
   return a.out;
 }
 
@@ -59,6 +83,8 @@ export async function augmentAsync(
     a.fillCode,
     a.cval,
     a.scale,
+    a.offset,
+    a.reverseChannels,
     a.out,
     a.threads,
   );

@@ -29,9 +29,9 @@ export function augmentReference(
   views: readonly View[],
   options?: AugmentOptions,
 ): Float32Array {
-  const { n, h, w, c, views: vs, fill, cval, scale, out } = normalizeAugmentArgs(images, shape, views, options, 1);
-  const s = Math.fround(scale);
-  const fillValue = Math.fround(cval);
+  const a = normalizeAugmentArgs(images, shape, views, options, 1);
+  const { n, h, w, c, views: vs, fill, scale, offset, reverseChannels, out } = a;
+  const fillValue = Math.fround(a.cval);
   let o = 0;
   for (const view of vs) {
     for (let i = 0; i < n; i++) {
@@ -41,13 +41,23 @@ export function augmentReference(
           let sx = sourceIndex(x - view.dx, w, fill);
           if (sx >= 0 && view.flip) sx = w - 1 - sx;
           for (let k = 0; k < c; k++) {
-            out[o++] = sy < 0 || sx < 0 ? fillValue : Math.fround(s * images[((i * h + sy) * w + sx) * c + k]!);
+            if (sy < 0 || sx < 0) {
+              out[o++] = fillValue;
+              continue;
+            }
+            const value = images[((i * h + sy) * w + sx) * c + (reverseChannels ? c - 1 - k : k)]!;
+            out[o++] = preprocess(value, scale[k]!, offset[k]!);
           }
         }
       }
     }
   }
   return out;
+}
+
+/** float32(float32(value * scale) + offset), every operand a float32. */
+export function preprocess(value: number, scale: number, offset: number): number {
+  return Math.fround(Math.fround(value * scale) + offset);
 }
 
 export function softVoteReference(

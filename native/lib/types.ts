@@ -16,10 +16,20 @@ export type PredictionShape = readonly [views: number, n: number, classes: numbe
 export interface AugmentOptions {
   /** How pixels shifted in from outside the image are filled. Default 'nearest'. */
   fill?: Fill;
-  /** The value written by fill 'constant' (not scaled). Default 0. */
+  /** The value written by fill 'constant' as is (neither scaled nor offset). Default 0. */
   cval?: number;
-  /** Multiplies every pixel read from the input, e.g. 1/255 for Uint8 input. Default 1. */
-  scale?: number;
+  /**
+   * Multiplies every value read from the input, e.g. 1/255 for Uint8 input: one factor, or one per
+   * output channel (length c). Rounded to float32. Default 1.
+   */
+  scale?: number | ArrayLike<number>;
+  /**
+   * Added after scaling, one value or one per output channel (length c); rounded to float32.
+   * out = float32(float32(x * scale[k]) + offset[k]). Default 0 (which leaves the product as is).
+   */
+  offset?: number | ArrayLike<number>;
+  /** Output channel k reads input channel c-1-k (RGB -> BGR), before scale/offset by output channel. */
+  reverseChannels?: boolean;
   /** Where to write [views, n, h, w, c]; allocated when omitted. Must not overlap images. */
   out?: Float32Array;
   /** Threads to use for large inputs. Default: the machine's cores. */

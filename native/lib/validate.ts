@@ -89,7 +89,11 @@ export interface AugmentArgs {
   fill: Fill;
   fillCode: number;
   cval: number;
-  scale: number;
+  /** One float32 factor per output channel. */
+  scale: Float32Array;
+  /** One float32 offset per output channel; 0 is stored as -0, the identity of addition. */
+  offset: Float32Array;
+  reverseChannels: boolean;
   out: Float32Array;
   threads: number;
 }
@@ -146,7 +150,13 @@ export function normalizeAugmentArgs(
     return value;
   };
   const cval = number('cval', 0);
-  const scale = number('scale', 1);
+  const scale = perChannel(opts, 'scale', 1, c);
+  const offset = perChannel(opts, 'offset', 0, c);
+  // x + (-0) is x for every float, -0 included: an offset of 0 changes nothing, bit for bit.
+  for (let k = 0; k < c; k++) if (offset[k] === 0) offset[k] = -0;
+  const reverseChannels = opts.reverseChannels ?? false;
+  if (typeof reverseChannels !== 'boolean')
+    throw invalidParameterError('options.reverseChannels', 'a boolean', reverseChannels);
   const outLength = normalized.length * inputLength;
   if (!Number.isSafeInteger(outLength))
     throw outOfRangeError('views', 'a views.length * n * h * w * c that is a safe integer', views);
@@ -165,9 +175,35 @@ export function normalizeAugmentArgs(
     fillCode,
     cval,
     scale,
+    offset,
+    reverseChannels,
     out,
     threads,
   };
+}
+
+/** options[key]: one finite number or c of them, as float32 per channel. */
+function perChannel(opts: Record<string, unknown>, key: string, fallback: number, c: number): Float32Array {
+  const value = opts[key] ?? fallback;
+  const name = `options.${key}`;
+  const expected = `a finite float32 number or ${c} of them (one per channel)`;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(Math.fround(value))) throw invalidParameterError(name, expected, value);
+    return new Float32Array(c).fill(value);
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as ArrayLike<unknown>).length !== 'number') {
+    throw invalidParameterError(name, expected, value);
+  }
+  const values = value as ArrayLike<unknown>;
+  if (values.length !== c) throw outOfRangeError(name, `${c} values (one per channel)`, value);
+  const out = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    const v = values[k];
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)))
+      throw invalidParameterError(`${name}[${k}]`, 'a finite float32 number', v);
+    out[k] = v;
+  }
+  return out;
 }
 
 export interface SoftVoteArgs {

@@ -89,26 +89,118 @@ struct AugmentJob {
   std::vector<View> views;
   Fill fill;
   float cval;
-  float scale;
+  std::vector<float> scale;   // per output channel
+  std::vector<float> offset;  // per output channel; -0 where the user's offset is 0
+  bool reverseChannels;
   float* out;
   unsigned threads;
 };
 
+// Per-channel preprocessing, expanded along a row so that element j of any output row
+// uses rowScale[j] and rowOffset[j]: the forward runs stay one vectorisable loop. When
+// every channel has the same scale and offset (and channels keep their order), the loop
+// takes them as two scalars instead.
+struct Preprocess {
+  std::vector<float> rowScale, rowOffset;
+  std::vector<size_t> channel;  // input channel read by each output channel
+  bool reverse = false;
+  bool uniform = false;
+  bool noOffset = false;  // every offset is -0: adding it changes nothing
+};
+
+uint32_t FloatBits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+Preprocess MakePreprocess(const AugmentJob& job) {
+  Preprocess pre;
+  pre.rowScale.resize(job.w * job.c);
+  pre.rowOffset.resize(job.w * job.c);
+  for (size_t j = 0; j < job.w * job.c; ++j) {
+    pre.rowScale[j] = job.scale[j % job.c];
+    pre.rowOffset[j] = job.offset[j % job.c];
+  }
+  pre.channel.resize(job.c);
+  for (size_t k = 0; k < job.c; ++k) pre.channel[k] = job.reverseChannels ? job.c - 1 - k : k;
+  pre.reverse = job.reverseChannels && job.c > 1;
+  // Compared bitwise: -0 and +0 offsets differ in what they do to a product of -0.
+  pre.uniform = !pre.reverse;
+  for (size_t k = 1; k < job.c; ++k) {
+    pre.uniform = pre.uniform && FloatBits(job.scale[k]) == FloatBits(job.scale[0]) &&
+                  FloatBits(job.offset[k]) == FloatBits(job.offset[0]);
+  }
+  pre.noOffset =
+      std::all_of(job.offset.begin(), job.offset.end(), [](float o) { return FloatBits(o) == FloatBits(-0.0f); });
+  return pre;
+}
+
+// out = float32(float32(x * scale) + offset): two roundings (the addon is built without
+// contraction), the same as the reference's Math.fround(Math.fround(x * s) + o).
+template <typename T, int kChannels, bool kReverse, int kStep>
+void WritePixels(const T* in, float* out, int64_t count, size_t dynamicChannels, const Preprocess& pre) {
+  if constexpr (kChannels > 0) {
+    // Locals, so the compiler keeps them in registers across the stores.
+    float scale[kChannels], offset[kChannels];
+    for (int k = 0; k < kChannels; ++k) {
+      scale[k] = pre.rowScale[k];
+      offset[k] = pre.rowOffset[k];
+    }
+    for (int64_t p = 0; p < count; ++p) {
+      const T* s = in + kStep * p * kChannels;
+      for (int k = 0; k < kChannels; ++k) {
+        out[p * kChannels + k] = scale[k] * static_cast<float>(s[kReverse ? kChannels - 1 - k : k]) + offset[k];
+      }
+    }
+  } else {
+    const size_t c = dynamicChannels;
+    const float* scale = pre.rowScale.data();
+    const float* offset = pre.rowOffset.data();
+    const size_t* channel = pre.channel.data();
+    for (int64_t p = 0; p < count; ++p) {
+      const T* s = in + kStep * p * static_cast<int64_t>(c);
+      for (size_t k = 0; k < c; ++k) out[p * c + k] = scale[k] * static_cast<float>(s[channel[k]]) + offset[k];
+    }
+  }
+}
+
 template <typename T, int kChannels>
-void WriteRow(const T* in, float* out, const std::vector<Run>& runs, size_t dynamicChannels, float scale, float cval) {
+void WriteRow(const T* in, float* out, const std::vector<Run>& runs, size_t dynamicChannels, const Preprocess& pre,
+              float cval) {
   const size_t c = kChannels > 0 ? static_cast<size_t>(kChannels) : dynamicChannels;
   for (const Run& run : runs) {
     float* o = out + run.x * c;
     const size_t count = static_cast<size_t>(run.length) * c;
     if (run.src < 0) {
       std::fill(o, o + count, cval);
-    } else if (run.step == 1) {
+    } else if (run.step == 1 && !pre.reverse) {
       const T* s = in + run.src * c;
-      for (size_t j = 0; j < count; ++j) o[j] = scale * static_cast<float>(s[j]);
+      if (pre.uniform && pre.noOffset) {
+        const float scale = pre.rowScale[0];
+        for (size_t j = 0; j < count; ++j) o[j] = scale * static_cast<float>(s[j]);
+      } else if (pre.uniform) {
+        const float scale = pre.rowScale[0], offset = pre.rowOffset[0];
+        for (size_t j = 0; j < count; ++j) o[j] = scale * static_cast<float>(s[j]) + offset;
+      } else {
+        const float* scale = pre.rowScale.data() + run.x * c;
+        const float* offset = pre.rowOffset.data() + run.x * c;
+        for (size_t j = 0; j < count; ++j) o[j] = scale[j] * static_cast<float>(s[j]) + offset[j];
+      }
     } else {
-      for (int64_t p = 0; p < run.length; ++p) {
-        const T* s = in + (run.src - p) * c;
-        for (size_t k = 0; k < c; ++k) o[p * c + k] = scale * static_cast<float>(s[k]);
+      const T* s = in + run.src * c;
+      if (run.step == 1) {
+        WritePixels<T, kChannels, true, 1>(s, o, run.length, c, pre);
+      } else if (pre.reverse) {
+        WritePixels<T, kChannels, true, -1>(s, o, run.length, c, pre);
+      } else if (pre.uniform && pre.noOffset) {
+        const float scale = pre.rowScale[0];
+        for (int64_t p = 0; p < run.length; ++p) {
+          const T* px = s - p * static_cast<int64_t>(c);
+          for (size_t k = 0; k < c; ++k) o[p * c + k] = scale * static_cast<float>(px[k]);
+        }
+      } else {
+        WritePixels<T, kChannels, false, -1>(s, o, run.length, c, pre);
       }
     }
   }
@@ -125,6 +217,7 @@ void RunAugment(const AugmentJob& job) {
     plans.push_back(PlanView(v, static_cast<int64_t>(job.h), static_cast<int64_t>(job.w), job.fill));
   }
   const size_t views = job.views.size();
+  const Preprocess pre = MakePreprocess(job);
   auto writeRow = [&](size_t view, size_t image, size_t y) {
     float* out = job.out + ((view * job.n + image) * job.h + y) * rowElems;
     const int64_t sy = plans[view].rows[y];
@@ -132,7 +225,7 @@ void RunAugment(const AugmentJob& job) {
       std::fill(out, out + rowElems, job.cval);
     } else {
       WriteRow<T, kChannels>(images + image * imageElems + static_cast<size_t>(sy) * rowElems, out, plans[view].runs,
-                             job.c, job.scale, job.cval);
+                             job.c, pre, job.cval);
     }
   };
   const unsigned threads = ThreadsFor(job.n * views * imageElems, job.threads);
@@ -181,7 +274,7 @@ void Execute(const AugmentJob& job) {
 // given friendly errors for anything a user could get wrong.
 AugmentJob ParseArgs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 11) throw Napi::TypeError::New(env, "native: augment expects 11 arguments");
+  if (info.Length() != 13) throw Napi::TypeError::New(env, "native: augment expects 13 arguments");
   AugmentJob job;
   const int64_t maxDim = int64_t{1} << 40;
   job.n = static_cast<size_t>(IntegerArg(info[1], 0, maxDim, "n"));
@@ -216,27 +309,34 @@ AugmentJob ParseArgs(const Napi::CallbackInfo& info) {
   }
   job.fill = static_cast<Fill>(IntegerArg(info[6], 0, 3, "fill"));
   job.cval = static_cast<float>(NumberArg(info[7], "cval"));
-  job.scale = static_cast<float>(NumberArg(info[8], "scale"));
+  auto scale = TypedArrayArg<float>(info[8], napi_float32_array, "scale");
+  auto offset = TypedArrayArg<float>(info[9], napi_float32_array, "offset");
+  if (scale.length != job.c || offset.length != job.c)
+    throw Napi::RangeError::New(env, "native: scale and offset need one value per channel");
+  job.scale.assign(scale.data, scale.data + scale.length);
+  job.offset.assign(offset.data, offset.data + offset.length);
+  if (!info[10].IsBoolean()) throw Napi::TypeError::New(env, "native: reverseChannels must be a boolean");
+  job.reverseChannels = info[10].As<Napi::Boolean>().Value();
 
   size_t outElems;
   if (!CheckedProduct({job.views.size(), inputElems}, &outElems) || outElems > SIZE_MAX / sizeof(float)) {
     throw Napi::RangeError::New(env, "native: output size overflows");
   }
-  auto out = TypedArrayArg<float>(info[9], napi_float32_array, "out");
+  auto out = TypedArrayArg<float>(info[11], napi_float32_array, "out");
   if (out.length != outElems)
     throw Napi::RangeError::New(env, "native: out length does not match views * n * h * w * c");
   if (Overlaps(out.data, out.length * sizeof(float), job.images, imageBytes)) {
     throw Napi::RangeError::New(env, "native: out overlaps images");
   }
   job.out = out.data;
-  job.threads = ThreadsArg(info[10]);
+  job.threads = ThreadsArg(info[12]);
   return job;
 }
 
 class AugmentWorker : public PromiseWorker {
  public:
   AugmentWorker(Napi::Env env, AugmentJob job, const Napi::CallbackInfo& info)
-      : PromiseWorker(env, "tta:augment", {info[0], info[9]}), job_(std::move(job)) {}
+      : PromiseWorker(env, "tta:augment", {info[0], info[11]}), job_(std::move(job)) {}
 
  protected:
   void Run() override { tta::Execute(job_); }

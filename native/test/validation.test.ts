@@ -114,6 +114,48 @@ describe('augment rejects bad input, naming the parameter', () => {
     ],
     ['scale', () => augment(img, shape, [{}], { scale: '1' as never }), TypeError, /for options.scale/],
     [
+      'scale per channel length',
+      () => augment(img, shape, [{}], { scale: [1, 2] }),
+      RangeError,
+      /Expected 3 values \(one per channel\) for options.scale but received Array of length 2/,
+    ],
+    [
+      'scale per channel NaN',
+      () => augment(img, shape, [{}], { scale: [1, NaN, 2] }),
+      TypeError,
+      /a finite float32 number for options.scale\[1\] but received NaN/,
+    ],
+    [
+      'scale beyond float32',
+      () => augment(img, shape, [{}], { scale: 1e39 }),
+      TypeError,
+      /a finite float32 number or 3 of them \(one per channel\) for options.scale but received 1e\+39/,
+    ],
+    [
+      'offset',
+      () => augment(img, shape, [{}], { offset: { k: 1 } as never }),
+      TypeError,
+      /a finite float32 number or 3 of them \(one per channel\) for options.offset but received Object object/,
+    ],
+    [
+      'offset string',
+      () => augment(img, shape, [{}], { offset: 'abc' as never }),
+      TypeError,
+      /for options.offset but received 'abc'/,
+    ],
+    [
+      'offset element',
+      () => augment(img, shape, [{}], { offset: [0, 0, '1'] as never }),
+      TypeError,
+      /for options.offset\[2\] but received '1' of type string/,
+    ],
+    [
+      'reverseChannels',
+      () => augment(img, shape, [{}], { reverseChannels: 'yes' as never }),
+      TypeError,
+      /a boolean for options.reverseChannels but received 'yes'/,
+    ],
+    [
       'out kind',
       () => augment(img, shape, [{}], { out: new Float64Array(96) as never }),
       TypeError,
@@ -287,21 +329,43 @@ describe('softVote rejects bad input, naming the parameter', () => {
 
 describe('the addon re-checks what protects memory (never crashes)', () => {
   const views = Int32Array.from([0, 0, 0]);
+  const sc = new Float32Array(3).fill(1);
+  const of = new Float32Array(3);
   test.each([
-    ['short images', () => binding.augment(new Float32Array(10), 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(96), 1)],
-    ['short out', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(95), 1)],
+    [
+      'short images',
+      () => binding.augment(new Float32Array(10), 2, 4, 4, 3, views, 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    ['short out', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, of, false, new Float32Array(95), 1)],
     [
       'wrong kind',
-      () => binding.augment(new Int8Array(96) as never, 2, 4, 4, 3, views, 1, 0, 1, new Float32Array(96), 1),
+      () =>
+        binding.augment(new Int8Array(96) as never, 2, 4, 4, 3, views, 1, 0, sc, of, false, new Float32Array(96), 1),
     ],
     [
       'views not triples',
-      () => binding.augment(img, 2, 4, 4, 3, Int32Array.from([0, 1]), 1, 0, 1, new Float32Array(96), 1),
+      () => binding.augment(img, 2, 4, 4, 3, Int32Array.from([0, 1]), 1, 0, sc, of, false, new Float32Array(96), 1),
     ],
-    ['fill code', () => binding.augment(img, 2, 4, 4, 3, views, 7, 0, 1, new Float32Array(96), 1)],
-    ['overflow', () => binding.augment(img, 2 ** 40, 2 ** 40, 4, 3, views, 1, 0, 1, new Float32Array(96), 1)],
-    ['overlap', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, 1, img, 1)],
+    ['fill code', () => binding.augment(img, 2, 4, 4, 3, views, 7, 0, sc, of, false, new Float32Array(96), 1)],
+    [
+      'overflow',
+      () => binding.augment(img, 2 ** 40, 2 ** 40, 4, 3, views, 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    ['overlap', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, of, false, img, 1)],
     ['argument count', () => (binding.augment as unknown as (...a: unknown[]) => void)(img)],
+    [
+      'short scale',
+      () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc.subarray(1), of, false, new Float32Array(96), 1),
+    ],
+    [
+      'offset kind',
+      () =>
+        binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, new Float64Array(3) as never, false, new Float32Array(96), 1),
+    ],
+    [
+      'reverseChannels kind',
+      () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, of, 1 as never, new Float32Array(96), 1),
+    ],
     [
       'soft vote short',
       () =>
