@@ -19,14 +19,11 @@ import {
   type TfjsClassifier,
   type TfjsModel,
 } from '@tta/model';
-import type { Preprocessing } from '@tta/core';
+import { PREPROCESSING_PRESETS, preprocessingOptions, type PreprocessingPreset } from '@tta/native';
 import { errorMessage } from '@tta/util';
 import { choiceFlag, integerFlag } from './args';
 import { UserError } from './errors';
 import type { Output } from './context';
-
-export const PREPROCESS_PRESETS = ['unit', 'symmetric', 'imagenet', 'caffe', 'raw'] as const;
-export type PreprocessPreset = (typeof PREPROCESS_PRESETS)[number];
 
 export const USER_MODEL_FLAGS = {
   model: { type: 'string' },
@@ -52,7 +49,7 @@ export const USER_MODEL_HELP = `Your model and images
                         shorter side scaled, centre cropped; contain letterboxes in black)
   --resize-from S       scale the shorter side to S first, then crop the centre (the classic 256 then 224)
   --skip-bad            skip unreadable image files (listed in the JSON) instead of stopping at the first
-  --preprocess NAME     ${PREPROCESS_PRESETS.join(' | ')} (default unit): unit x/255, symmetric x/127.5-1,
+  --preprocess NAME     ${PREPROCESSING_PRESETS.join(' | ')} (default unit): unit x/255, symmetric x/127.5-1,
                         imagenet (x/255-mean)/std, caffe BGR x-mean, raw 0..255
   --mean R,G,B          with --std: (x/255 - mean) / std per channel (torchvision's Normalize)
   --std R,G,B
@@ -71,7 +68,7 @@ export interface UserModelConfig {
   resize: ResizeMode;
   resizeFrom?: number;
   skipBad: boolean;
-  preprocess: PreprocessPreset | { mean: number[]; std: number[] };
+  preprocess: PreprocessingPreset | { mean: number[]; std: number[] };
   outputs: OutputKind;
   batchSize: number;
 }
@@ -111,7 +108,8 @@ export function parseUserModelFlags(f: Flags, required: boolean): UserModelConfi
     }
     imageSize = [h!, w!];
   }
-  let preprocess: UserModelConfig['preprocess'] = choiceFlag('preprocess', f.preprocess, PREPROCESS_PRESETS) ?? 'unit';
+  let preprocess: UserModelConfig['preprocess'] =
+    choiceFlag('preprocess', f.preprocess, PREPROCESSING_PRESETS) ?? 'unit';
   if (f.mean !== undefined || f.std !== undefined) {
     if (f.mean === undefined || f.std === undefined) throw new UserError('--mean and --std go together');
     if (f.preprocess !== undefined) throw new UserError('--mean/--std replace --preprocess; give one or the other');
@@ -132,31 +130,6 @@ export function parseUserModelFlags(f: Flags, required: boolean): UserModelConfi
     outputs: choiceFlag('outputs', f.outputs, OUTPUT_KINDS) ?? 'auto',
     batchSize: integerFlag('batch-size', f['batch-size'], { min: 1, max: 65536 }) ?? 256,
   };
-}
-
-/** The pixel transform of a preset, for `channels` channels. */
-export function preprocessing(spec: UserModelConfig['preprocess'], channels: number): Preprocessing {
-  const perChannel = (values: readonly number[]) =>
-    Array.from({ length: channels }, (_, k) => values[k % values.length]!);
-  if (typeof spec === 'object') {
-    return {
-      scale: perChannel(spec.std.map((s) => 1 / (255 * s))),
-      offset: perChannel(spec.mean.map((m, k) => -m / spec.std[k]!)),
-    };
-  }
-  switch (spec) {
-    case 'unit':
-      return { scale: 1 / 255 };
-    case 'symmetric':
-      return { scale: 1 / 127.5, offset: -1 };
-    case 'raw':
-      return { scale: 1 };
-    case 'imagenet':
-      return preprocessing({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, channels);
-    case 'caffe':
-      // BGR order, and the means of the BGR channels.
-      return { scale: 1, offset: perChannel([-103.939, -116.779, -123.68]), reverseChannels: true };
-  }
 }
 
 /** Reads a labels file: one class name per line; blank lines at the end are ignored. */
@@ -206,7 +179,7 @@ export async function openUserModel(config: UserModelConfig, output: Output): Pr
     const classifier = tfjsClassifier(model, {
       batchSize: config.batchSize,
       outputs: config.outputs,
-      preprocessing: preprocessing(config.preprocess, c),
+      preprocessing: preprocessingOptions(config.preprocess, c),
     });
     output.info(`model: ${model.file} (${model.format}, ${h}x${w}x${c} input, ${model.numClasses} classes)`);
     return { model, classifier, ...(labels ? { labels } : {}) };

@@ -292,3 +292,84 @@ describe('image folders of any size, and bad files', () => {
     expect(lines[5]).toMatch(/9\.png,,,,,"?Cannot read the image/);
   }, 60_000);
 });
+
+describe('preprocessing presets, at 224x224, through a graph model', () => {
+  test.each(['unit', 'symmetric', 'imagenet', 'caffe', 'raw', 'mean-std'])(
+    '--preprocess %s: what tta predict outputs is the model on the preprocessed pixels',
+    async (preset) => {
+      const { writeLinearGraph } = await import('../../model/test/helpers');
+      const { decodeImageFile } = await import('@tta/data');
+      const dir = tempDir(`pre-${preset}`);
+      const model = path.join(dir, 'model');
+      const graph = writeLinearGraph(model, {
+        height: 224,
+        width: 224,
+        channels: 3,
+        classes: 4,
+        softmax: false,
+        seed: 5,
+      });
+      const files: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const raw = Buffer.alloc(250 * 230 * 3);
+        for (let p = 0; p < raw.length; p++) raw[p] = (p * (i + 3) + (p % 7) * 29) & 255;
+        const file = path.join(dir, 'images', `${i}.png`);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        await sharp(raw, { raw: { width: 250, height: 230, channels: 3 } })
+          .png()
+          .toFile(file);
+        files.push(file);
+      }
+      const flags =
+        preset === 'mean-std' ? ['--mean', '0.5,0.4,0.3', '--std', '0.2,0.25,0.3'] : ['--preprocess', preset];
+      const r = await runCli([
+        'predict',
+        '--model',
+        model,
+        '--images',
+        path.join(dir, 'images'),
+        '--policies',
+        'none',
+        '--top-k',
+        '4',
+        '--format',
+        'jsonl',
+        '--quiet',
+        ...flags,
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      // The expectation, computed here: the same decode, the preset's formula, the graph, a softmax.
+      const formula: Record<string, (x: number, k: number) => number> = {
+        unit: (x) => x / 255,
+        symmetric: (x) => x / 127.5 - 1,
+        imagenet: (x, k) => (x / 255 - [0.485, 0.456, 0.406][k]!) / [0.229, 0.224, 0.225][k]!,
+        caffe: (x, k) => x - [103.939, 116.779, 123.68][k]!,
+        raw: (x) => x,
+        'mean-std': (x, k) => (x / 255 - [0.5, 0.4, 0.3][k]!) / [0.2, 0.25, 0.3][k]!,
+      };
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { path: string; top: { index: number; probability: number }[] });
+      expect(lines.map((l) => l.path)).toEqual(files);
+      for (const [i, file] of files.entries()) {
+        const pixels = await decodeImageFile(file, { size: [224, 224] });
+        const input = new Float32Array(pixels.length);
+        for (let p = 0; p < pixels.length; p += 3) {
+          for (let k = 0; k < 3; k++) {
+            // Caffe models take BGR: output channel k is input channel 2 - k.
+            const x = pixels[p + (preset === 'caffe' ? 2 - k : k)]!;
+            input[p + k] = formula[preset]!(x, k);
+          }
+        }
+        const logits = graph.predict(input, 1);
+        const max = Math.max(...logits);
+        const exp = Array.from(logits, (v) => Math.exp(v - max));
+        const sum = exp.reduce((a, b) => a + b, 0);
+        for (const t of lines[i]!.top) expect(t.probability).toBeCloseTo(exp[t.index]! / sum, 4);
+      }
+    },
+    120_000,
+  );
+});

@@ -78,15 +78,11 @@ export interface TtaChunkResult {
 export function pixelOptions(classifier: Classifier, images: Uint8Array | Float32Array): Partial<AugmentOptions> {
   if (images instanceof Float32Array) return { scale: 1 };
   const p = classifier.preprocessing ?? UNIT_PREPROCESSING;
-  if (typeof p.scale !== 'number' || (p.offset !== undefined && p.offset !== 0) || p.reverseChannels) {
-    // Per-channel scale and offset, and channel reversal, arrive with augment's preprocessing options.
-    throw invalidParameterError(
-      'classifier.preprocessing',
-      'one scale factor (per-channel preprocessing is not available yet)',
-      p,
-    );
-  }
-  return { scale: p.scale };
+  return {
+    scale: p.scale,
+    ...(p.offset !== undefined ? { offset: p.offset } : {}),
+    ...(p.reverseChannels ? { reverseChannels: true } : {}),
+  };
 }
 
 interface ChunkContext {
