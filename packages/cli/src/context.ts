@@ -142,9 +142,10 @@ export async function obtainModel(
  */
 export function viewProgress(label: string, output: Output, signal: AbortSignal) {
   let bar: ProgressBar | undefined;
+  const startedAt = performance.now();
   return {
     onProgress({ done, total, views }: { done: number; total: number; views: number }): void {
-      bar ??= new ProgressBar({ label, total: views * total, unit: 'img', mode: output.progressMode });
+      bar ??= new ProgressBar({ label, total: views * total, unit: 'img', mode: output.progressMode, startedAt });
       bar.update(views * done, { views });
       throwIfAborted(signal);
     },

@@ -21,6 +21,8 @@ export interface ProgressOptions {
   plainMs?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** When the work started, on the `now` clock (a bar made after the first report). Default: now. */
+  startedAt?: number;
 }
 
 export function resolveMode(
@@ -64,7 +66,7 @@ export class ProgressBar {
     this.stream = options.stream ?? process.stderr;
     this.mode = resolveMode(options.mode, this.stream);
     this.now = options.now ?? (() => performance.now());
-    this.start = this.now();
+    this.start = options.startedAt ?? this.now();
   }
 
   /** Reports that `done` units are complete, with extra fields such as loss or accuracy. */

@@ -71,3 +71,23 @@ describe('ProgressBar', () => {
     else process.env.CI = saved;
   });
 });
+
+test('a bar made after the work started measures its rate from startedAt', () => {
+  let t = 1000;
+  const chunks: string[] = [];
+  const stream = { isTTY: false, write: (c: string) => chunks.push(c) > 0 } as unknown as NodeJS.WritableStream;
+  const bar = new ProgressBar({
+    label: 'x',
+    total: 100,
+    unit: 'img',
+    mode: 'plain',
+    stream,
+    now: () => t,
+    startedAt: 0,
+  });
+  t = 2000;
+  bar.update(100);
+  bar.finish();
+  // 100 images over 2 s from startedAt, not over the 1 s since the bar was made.
+  expect(chunks.join('')).toMatch(/50(\.0)?img\/s|50 img\/s/);
+});
