@@ -351,7 +351,7 @@ async function evaluateUserModel(
       classNames = folder.index.classes;
       skipped = () => folder.source.skipped.map(({ file, reason }) => ({ file, reason }));
       data = { name: 'image-folder', source: folder.index.root, test: folder.files.length, classes: classNames };
-      dataTitle = `${folder.index.root} (${folder.files.length} images, ${classNames.length} classes)`;
+      dataTitle = `${folder.index.root}: ${folder.files.length} images in ${classNames.length} classes`;
       output.info(`data: ${folder.files.length} images in ${classNames.length} class folders of ${folder.index.root}`);
     } else {
       const cifar = await loadData(config.data, output, config.verify);
@@ -407,7 +407,7 @@ async function evaluateUserModel(
       summaries,
       baseline,
       dataTitle,
-      modelTitle: `model ${opened.model.file} (${opened.model.format}); backend ${backend}`,
+      modelTitle: `model ${opened.model.file}, ${opened.model.format === 'graph-model' ? 'graph' : 'layers'} format; backend ${backend}`,
       repeats: 1,
       classNames,
     };
