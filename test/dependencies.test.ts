@@ -15,6 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   '@tta/data': ['@tta/util', '@tta/progress'],
   '@tta/core': ['@tta/util', '@tta/native'],
   '@tta/model': ['@tta/util', '@tta/native', '@tta/data', '@tta/progress', '@tta/core'],
+  '@tta/examples': ['@tta/native', '@tta/data', '@tta/core', '@tta/model'],
   '@tta/cli': ['@tta/util', '@tta/native', '@tta/data', '@tta/progress', '@tta/core', '@tta/model', '@tta/report'],
 };
 
@@ -40,6 +41,7 @@ interface WorkspacePackage {
 function workspacePackages(): WorkspacePackage[] {
   const dirs = [
     path.join(root, 'native'),
+    path.join(root, 'examples'),
     ...fs.readdirSync(path.join(root, 'packages')).map((d) => path.join(root, 'packages', d)),
   ];
   return dirs
@@ -94,16 +96,27 @@ function usage(pkg: WorkspacePackage): Usage {
   const production = new Set<string>();
   const development = new Set<string>();
   const named = new Set<string>();
-  for (const folder of ['src', 'lib', 'test', 'bench', 'examples']) {
-    for (const file of sourceFiles(path.join(pkg.dir, folder))) {
-      const isTest = folder === 'test' || folder === 'bench' || folder === 'examples' || /\.test\.ts$/.test(file);
-      const source = fs.readFileSync(file, 'utf8');
-      for (const name of namedPackages(source)) named.add(name);
-      for (const specifier of specifiers(source)) {
-        const name = packageOf(specifier);
-        if (name === undefined || name === pkg.manifest.name) continue;
-        (isTest ? development : production).add(name);
-      }
+  const scripts = fs
+    .readdirSync(pkg.dir)
+    .filter((f) => /\.(mjs|cjs|js)$/.test(f))
+    .map((f) => ({ file: path.join(pkg.dir, f), isTest: true }));
+  const files = [
+    ...['src', 'lib', 'test', 'bench'].flatMap((folder) =>
+      sourceFiles(path.join(pkg.dir, folder)).map((file) => ({
+        file,
+        isTest: folder === 'test' || folder === 'bench' || /\.test\.ts$/.test(file),
+      })),
+    ),
+    // Top-level scripts (configuration, examples) count as development use.
+    ...scripts,
+  ];
+  for (const { file, isTest } of files) {
+    const source = fs.readFileSync(file, 'utf8');
+    for (const name of namedPackages(source)) named.add(name);
+    for (const specifier of specifiers(source)) {
+      const name = packageOf(specifier);
+      if (name === undefined || name === pkg.manifest.name) continue;
+      (isTest ? development : production).add(name);
     }
   }
   const buildFiles = ['CMakeLists.txt', 'jest.config.js']
@@ -113,8 +126,12 @@ function usage(pkg: WorkspacePackage): Usage {
     ...buildFiles.map((f) => fs.readFileSync(f, 'utf8')),
     ...Object.values(pkg.manifest.scripts ?? {}),
   ].join('\n');
+  // A package with a tsconfig compiles with typescript; one with a jest config tests with jest and ts-jest.
+  const implicit = new Set<string>();
+  if (fs.existsSync(path.join(pkg.dir, 'tsconfig.json'))) implicit.add('typescript');
+  if (fs.existsSync(path.join(pkg.dir, 'jest.config.js'))) implicit.add('jest').add('ts-jest');
   for (const tool of TOOLS) {
-    if (!buildText.includes(tool) && tool !== 'typescript' && tool !== 'jest' && tool !== 'ts-jest') continue;
+    if (!buildText.includes(tool) && !implicit.has(tool)) continue;
     development.add(tool);
     if (IMPLIED[tool]) development.add(IMPLIED[tool]);
   }
