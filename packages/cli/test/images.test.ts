@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { decodeImageFile } from '@tta/data';
+import { writeLinearGraph } from '@tta/model/testing';
 import { BIN, REAL_DATA, REPO, runCli, tempDir } from './helpers';
 
 const KERAS = path.resolve(REPO, '..', 'shared', 'models', 'keras-cifar10');
@@ -154,7 +156,29 @@ describeKeras('the Keras CIFAR-10 model on the test set written as PNG files', (
     fs.appendFileSync(resumed, '/half/written/line.png,cat,0.5');
     const again = await runCli([...args, '--out', resumed, '--quiet']);
     expect(again.code).toBe(0);
-    expect(fs.readFileSync(resumed, 'utf8')).toBe(fs.readFileSync(full, 'utf8'));
+    // Every file once, in the same order; the numbers agree within float noise (a resumed run
+    // batches the images differently, and kernels may round a little differently per batch).
+    const parse = (file: string) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(','));
+    const a = parse(full);
+    const b = parse(resumed);
+    expect(b.map((r) => r[0])).toEqual(a.map((r) => r[0]));
+    const probabilities = (row: string[]) => {
+      const byClass = new Map<string, number>();
+      for (let k = 1; k < row.length - 1; k += 2) byClass.set(row[k]!, Number(row[k + 1]));
+      return byClass;
+    };
+    b.forEach((row, i) => {
+      const reference = probabilities(a[i]!);
+      for (const [cls, p] of probabilities(row)) {
+        if (reference.has(cls)) expect(Math.abs(p - reference.get(cls)!)).toBeLessThan(1e-5);
+      }
+    });
   }, 300_000);
 });
 
@@ -297,8 +321,6 @@ describe('preprocessing presets, at 224x224, through a graph model', () => {
   test.each(['unit', 'symmetric', 'imagenet', 'caffe', 'raw', 'mean-std'])(
     '--preprocess %s: what tta predict outputs is the model on the preprocessed pixels',
     async (preset) => {
-      const { writeLinearGraph } = await import('../../model/test/helpers');
-      const { decodeImageFile } = await import('@tta/data');
       const dir = tempDir(`pre-${preset}`);
       const model = path.join(dir, 'model');
       const graph = writeLinearGraph(model, {

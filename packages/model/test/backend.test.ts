@@ -101,4 +101,4 @@ test('a training step on wasm matches cpu within tolerance, and leaves no tensor
   let maxDifference = 0;
   cpu.forEach((w, i) => w.forEach((v, j) => (maxDifference = Math.max(maxDifference, Math.abs(v - wasm[i]![j]!)))));
   expect(maxDifference).toBeLessThan(1e-3);
-});
+}, 60_000);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { augmentReference, softVoteReference } from '@tta/native/reference';
 import { isTtaError } from '@tta/util';
 import { loadTfjsModel, rowsAreProbabilities, saveModel, selectBackend, tfjsClassifier, withTta } from '../src';
-import { cifarTestImages, kerasModelDir, writeLinearGraph } from './helpers';
+import { writeLinearGraph } from '../src/testing';
+import { cifarTestImages, kerasModelDir } from './helpers';
 
 let tmp: string;
 beforeAll(async () => {
