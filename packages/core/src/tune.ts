@@ -107,55 +107,57 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
   return a.nll - b.nll;
 }
 
-/**
- * Chooses a policy on validation images (a batch or a source) whose true classes are
- * `sourceTruth`, by source index.
- */
-export async function tunePolicy(
-  classifier: Classifier,
-  validation: Images,
-  sourceTruth: ArrayLike<number>,
-  search: TuneSearch = {},
-  options: EvaluateOptions = {},
-): Promise<TuneResult> {
-  const shifts = search.shifts ?? [1, 2, 3, 4];
-  const fills = search.fills ?? ['nearest', 'reflect'];
-  const merges = search.merges ?? ['mean', 'gmean', 'max', 'vote'];
-  const identityWeights = search.identityWeights ?? [1, 2, 4];
-  const greedyMax = search.greedyMax ?? 8;
-  const gateFractions = search.gateFractions ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-  const bases = candidateBases({ shifts, fills });
-  const basePolicies: Policy[] = bases.map((b) => ({ name: b.name, views: b.views, fill: b.fill, merge: 'mean' }));
-  const predicted = await predictViews(classifier, validation, basePolicies, options);
-  const { views, count: n } = predicted;
-  // The rows are the images the source could read, in its order.
-  const truth = Int32Array.from(predicted.indices, (i) => sourceTruth[i]!);
-  const K = classifier.numClasses;
-  const score = scorer(views, truth, n, K);
+/** The search space with every default filled in. */
+export function resolveSearch(search: TuneSearch = {}): Required<TuneSearch> {
+  return {
+    shifts: search.shifts ?? [1, 2, 3, 4],
+    fills: search.fills ?? ['nearest', 'reflect'],
+    merges: search.merges ?? ['mean', 'gmean', 'max', 'vote'],
+    identityWeights: search.identityWeights ?? [1, 2, 4],
+    greedyMax: search.greedyMax ?? 8,
+    gateFractions: search.gateFractions ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+  };
+}
 
-  const candidates: Candidate[] = [];
-  const add = (name: string, policy: Policy, identityWeight: number) => {
-    const s = score.score(policy);
+/** Scores policies on the shared validation predictions and keeps every candidate scored. */
+class CandidateList {
+  readonly all: Candidate[] = [];
+  constructor(readonly score: Scorer) {}
+
+  add(name: string, policy: Policy, identityWeight: number): Candidate {
+    const s = this.score.score(policy);
     const others = policy.views.filter((v) => !isIdentity(v)).length;
     const forwardPasses = policy.gate ? 1 + s.gatedFraction * others : policy.views.length;
     const candidate: Candidate = { name, policy, forwardPasses, identityWeight, accuracy: s.accuracy, nll: s.nll };
     if (policy.gate) candidate.gatedFraction = s.gatedFraction;
-    candidates.push(candidate);
+    this.all.push(candidate);
     return candidate;
-  };
+  }
 
-  const baseline = add('none', { name: 'none', views: [ID], fill: 'nearest', merge: 'mean' }, 1);
-  for (const base of bases.slice(1)) {
-    for (const merge of merges) {
-      for (const w of identityWeights) {
+  best(): Candidate {
+    return [...this.all].sort(compareCandidates)[0]!;
+  }
+}
+
+/** Every view family of the search space under every merge mode and identity weight. */
+function addGridCandidates(
+  list: CandidateList,
+  bases: ReturnType<typeof candidateBases>,
+  search: Required<TuneSearch>,
+): void {
+  for (const base of bases) {
+    for (const merge of search.merges) {
+      for (const w of search.identityWeights) {
         const weights = base.views.map((v) => (isIdentity(v) ? w : 1));
         const name = `${base.name} ${merge}${w !== 1 ? ` w_id=${w}` : ''}`;
-        add(name, { name, views: base.views, fill: base.fill, merge, weights: w !== 1 ? weights : undefined }, w);
+        list.add(name, { name, views: base.views, fill: base.fill, merge, weights: w !== 1 ? weights : undefined }, w);
       }
     }
   }
+}
 
-  // Greedy forward selection by validation NLL (mean merge), from the identity view.
+/** Every distinct non-identity view of the search space, with the fill it is predicted under. */
+function viewPool(bases: ReturnType<typeof candidateBases>): { view: PolicyView; fill: Fill }[] {
   const pool: { view: PolicyView; fill: Fill }[] = [];
   const seen = new Set<string>();
   for (const b of bases) {
@@ -167,6 +169,20 @@ export async function tunePolicy(
       }
     }
   }
+  return pool;
+}
+
+/**
+ * Greedy forward selection by validation NLL (mean merge), from the identity view: each step
+ * adds the view that lowers NLL most, and each view set it reaches becomes a candidate.
+ */
+function addGreedyCandidates(
+  list: CandidateList,
+  bases: ReturnType<typeof candidateBases>,
+  baseline: Candidate,
+  greedyMax: number,
+): TuneResult['greedy'] {
+  const pool = viewPool(bases);
   const greedy: TuneResult['greedy'] = [];
   const chosen: PolicyView[] = [ID];
   let chosenFill: Fill | undefined;
@@ -178,7 +194,7 @@ export async function tunePolicy(
       if (chosenFill && option.fill !== chosenFill && (option.view.dx || option.view.dy)) continue;
       if (chosen.some((v) => formatView(v) === formatView(option.view))) continue;
       const fill = option.view.dx || option.view.dy ? option.fill : (chosenFill ?? option.fill);
-      const s = score.score({ name: 'greedy', views: [...chosen, option.view], fill, merge: 'mean' });
+      const s = list.score.score({ name: 'greedy', views: [...chosen, option.view], fill, merge: 'mean' });
       if (!bestStep || s.nll < bestStep.nll) bestStep = { view: option.view, fill, nll: s.nll, accuracy: s.accuracy };
     }
     if (!bestStep) break;
@@ -187,45 +203,82 @@ export async function tunePolicy(
     const spec = formatViews(chosen);
     greedy.push({ size: chosen.length, viewSpec: spec, accuracy: bestStep.accuracy, nll: bestStep.nll });
     const name = `greedy ${chosen.length} views`;
-    add(name, { name, views: [...chosen], fill: chosenFill ?? 'nearest', merge: 'mean' }, 1);
+    list.add(name, { name, views: [...chosen], fill: chosenFill ?? 'nearest', merge: 'mean' }, 1);
   }
+  return greedy;
+}
 
-  // Confidence-gated versions of the best ungated candidate: thresholds at quantiles of the plain margin.
-  const ungated = [...candidates].sort(compareCandidates)[0]!;
-  if (ungated.policy.views.length > 1) {
-    const plainMargins = Array.from(margins(views.get('id')!.predictions, K)).sort((a, b) => a - b);
-    for (const fraction of gateFractions) {
-      const threshold = plainMargins[Math.min(n - 1, Math.floor(fraction * n))]!;
-      const name = `${ungated.name} gated ${Math.round(fraction * 100)}%`;
-      add(name, { ...ungated.policy, name, gate: { margin: threshold } }, ungated.identityWeight);
-    }
+/** Confidence-gated versions of the best ungated candidate: thresholds at quantiles of the plain margin. */
+function addGatedCandidates(
+  list: CandidateList,
+  plainPredictions: Float32Array,
+  n: number,
+  classes: number,
+  gateFractions: readonly number[],
+): void {
+  const ungated = list.best();
+  if (ungated.policy.views.length <= 1) return;
+  const plainMargins = Array.from(margins(plainPredictions, classes)).sort((a, b) => a - b);
+  for (const fraction of gateFractions) {
+    const threshold = plainMargins[Math.min(n - 1, Math.floor(fraction * n))]!;
+    const name = `${ungated.name} gated ${Math.round(fraction * 100)}%`;
+    list.add(name, { ...ungated.policy, name, gate: { margin: threshold } }, ungated.identityWeight);
   }
+}
 
-  const best = [...candidates].sort(compareCandidates)[0]!;
-  best.policy = { ...best.policy, name: best.name };
-
-  // Leave-one-out: each view's contribution to the chosen policy.
+/** Leave-one-out: what each view of the chosen policy adds on validation. */
+function leaveOneOutContributions(best: Candidate, score: Scorer): TuneResult['leaveOneOut'] {
   const leaveOneOut: TuneResult['leaveOneOut'] = [];
-  if (best.policy.views.length > 1) {
-    best.policy.views.forEach((view, v) => {
-      const rest = best.policy.views.filter((_, u) => u !== v);
-      const weights = best.policy.weights?.filter((_, u) => u !== v);
-      if (policyNeedsIdentity(best.policy) && !rest.some(isIdentity)) return;
-      const s = score.score({ ...best.policy, views: rest, weights });
-      leaveOneOut.push({
-        view: formatView(view),
-        accuracyDrop: best.accuracy - s.accuracy,
-        nllIncrease: s.nll - best.nll,
-      });
+  if (best.policy.views.length <= 1) return leaveOneOut;
+  best.policy.views.forEach((view, v) => {
+    const rest = best.policy.views.filter((_, u) => u !== v);
+    const weights = best.policy.weights?.filter((_, u) => u !== v);
+    if (policyNeedsIdentity(best.policy) && !rest.some(isIdentity)) return;
+    const s = score.score({ ...best.policy, views: rest, weights });
+    leaveOneOut.push({
+      view: formatView(view),
+      accuracyDrop: best.accuracy - s.accuracy,
+      nllIncrease: s.nll - best.nll,
     });
-  }
+  });
+  return leaveOneOut;
+}
 
+/**
+ * Chooses a policy on validation images (a batch or a source) whose true classes are
+ * `sourceTruth`, by source index: every view of the search space is predicted once, then
+ * the grid, the greedy view sets and gated variants are scored as merges of those predictions.
+ */
+export async function tunePolicy(
+  classifier: Classifier,
+  validation: Images,
+  sourceTruth: ArrayLike<number>,
+  search: TuneSearch = {},
+  options: EvaluateOptions = {},
+): Promise<TuneResult> {
+  const space = resolveSearch(search);
+  const bases = candidateBases(space);
+  const basePolicies: Policy[] = bases.map((b) => ({ name: b.name, views: b.views, fill: b.fill, merge: 'mean' }));
+  const predicted = await predictViews(classifier, validation, basePolicies, options);
+  const { views, count: n } = predicted;
+  // The rows are the images the source could read, in its order.
+  const truth = Int32Array.from(predicted.indices, (i) => sourceTruth[i]!);
+  const K = classifier.numClasses;
+  const list = new CandidateList(scorer(views, truth, n, K));
+
+  const baseline = list.add('none', { name: 'none', views: [ID], fill: 'nearest', merge: 'mean' }, 1);
+  addGridCandidates(list, bases.slice(1), space);
+  const greedy = addGreedyCandidates(list, bases, baseline, space.greedyMax);
+  addGatedCandidates(list, views.get('id')!.predictions, n, K, space.gateFractions);
+
+  const best = list.best();
+  best.policy = { ...best.policy, name: best.name };
   return {
-    candidates,
+    candidates: list.all,
     greedy,
     best,
     baseline,
-    leaveOneOut,
+    leaveOneOut: leaveOneOutContributions(best, list.score),
     disagreement: disagreement(best.policy, views, truth, n, K),
     views,
   };
