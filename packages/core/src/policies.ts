@@ -6,7 +6,7 @@ import { TtaError, errorMessage, invalidParameterError, outOfRangeError, seededR
 export const POLICY_NAMES = ['none', 'flip', 'flip-shift', 'keras-random'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
-export type PolicyView = Required<View>;
+export type PolicyView = View & { flip: boolean; dx: number; dy: number };
 
 export interface Policy {
   /** Shown in tables and JSON. */
