@@ -15,7 +15,16 @@ export interface TfjsAddon {
     threads: number,
   ): void;
   retainFreedMemory(): boolean;
-  backendInfo(): { gemm: 'openblas' | 'portable'; threads: number; blasThreads: number; blasConfig: string };
+  backendInfo(): {
+    gemm: 'openblas' | 'portable';
+    threads: number;
+    blasThreads: number;
+    blasConfig: string;
+    onednn: string;
+    onednnEnabled: boolean;
+    onednnConvolutions: number;
+  };
+  setOnednn(enabled: boolean): boolean;
   conv2d(
     x: Float32Array,
     filter: Float32Array,
@@ -139,6 +148,10 @@ export const bindingPath =
   process.env.TTA_TFJS_NATIVE_BINDING ?? path.join(__dirname, '..', 'build', 'Release', 'tta_tfjs_backend_native.node');
 
 function load(): TfjsAddon {
+  // oneDNN runs on OpenMP, whose idle threads spin for a while by default and would take the
+  // cores from our own pool between convolutions. libgomp reads this when it loads (with the
+  // addon), so it is set first; a user's own setting wins.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(bindingPath) as TfjsAddon;

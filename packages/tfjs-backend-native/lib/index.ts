@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FusedConv2D } from '@tensorflow/tfjs-core';
 import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { invalidParameterError } from '@tta/util';
 import { addon } from './addon';
 import { bufferPool } from './memory';
 import { nativeKernels, ownKernelConfigs } from './kernels/all_kernels';
@@ -88,6 +89,12 @@ export interface BackendInfo {
   /** OpenBLAS's own thread count (1: our pool parallelises), 0 without OpenBLAS. */
   blasThreads: number;
   blasConfig: string;
+  /** oneDNN's version when the addon was built with it (the convolutions then run on it), else ''. */
+  onednn: string;
+  /** Whether oneDNN runs the convolutions now (useOnednn, TTA_NATIVE_ONEDNN=0). */
+  onednnEnabled: boolean;
+  /** Convolutions (forward or gradient) oneDNN has run since the addon loaded. */
+  onednnConvolutions: number;
   /**
    * Whether glibc keeps freed memory mapped (set when the backend is first created, unless
    * TTA_NATIVE_RETAIN_MEMORY=0): multi-MB tensors then reuse warm pages instead of paying
@@ -101,6 +108,16 @@ export interface BackendInfo {
 export function backendInfo(): BackendInfo {
   const info = addon.backendInfo();
   return { ...info, threads: kernelThreads, retainsFreedMemory, pooledBytes: bufferPool.pooledBytes };
+}
+
+/**
+ * Runs the convolutions on oneDNN (true, the default when the addon is built with it and
+ * TTA_NATIVE_ONEDNN is not 0) or on the built-in kernels (false), e.g. to compare the two in
+ * one benchmark. Returns whether oneDNN is now used: false when the addon was built without it.
+ */
+export function useOnednn(enabled: boolean): boolean {
+  if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
+  return addon.setOnednn(enabled);
 }
 
 /**

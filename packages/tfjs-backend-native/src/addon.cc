@@ -17,6 +17,7 @@
 #include "kernels/Reduce.h"
 #include "kernels/ReluBiasGrad.h"
 #include "kernels/Softmax.h"
+#include "onednn.h"
 
 namespace {
 
@@ -39,6 +40,14 @@ Napi::Value HardwareThreadsJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), HardwareThreads());
 }
 
+// JS: setOnednn(enabled) -> whether oneDNN now runs the convolutions (false when not built with it).
+Napi::Value SetOnednnJs(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsBoolean()) {
+    throw Napi::TypeError::New(info.Env(), "native: setOnednn expects one boolean");
+  }
+  return Napi::Boolean::New(info.Env(), SetOnednnEnabled(info[0].As<Napi::Boolean>().Value()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object kernels) {
   auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
     kernels.Set(name, Napi::Function::New(env, fn, name));
@@ -47,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object kernels) {
   add("sgemm", SgemmJs);
   add("retainFreedMemory", RetainFreedMemoryJs);
   add("backendInfo", TfjsBackendInfoJs);
+  add("setOnednn", SetOnednnJs);
   add("conv2d", Conv2dJs);
   add("conv2dBackpropInput", Conv2dBackpropInputJs);
   add("conv2dBackpropFilter", Conv2dBackpropFilterJs);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "onednn.h"
 
 #ifdef TTA_HAVE_OPENBLAS
 #include <cblas.h>
@@ -147,6 +148,9 @@ Napi::Value TfjsBackendInfoJs(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("gemm", GemmImplementation());
   result.Set("threads", HardwareThreads());
+  result.Set("onednn", OnednnVersion());
+  result.Set("onednnEnabled", OnednnEnabled());
+  result.Set("onednnConvolutions", static_cast<double>(OnednnConvolutions()));
 #ifdef TTA_HAVE_OPENBLAS
   EnsureSerialBlas();
   result.Set("blasThreads", openblas_get_num_threads());

@@ -15,6 +15,7 @@ import {
   backendInfo,
   ADAM_UPDATE,
   FUSED_CONV2D,
+  useOnednn,
   batchNormTraining,
   fusedAdam,
   fusedConv2d,
@@ -131,7 +132,28 @@ describe('registration', () => {
   });
 });
 
-describe('convolutions', () => {
+// The convolutions run on oneDNN when the addon is built with it (CI installs it) and on the
+// built-in kernels otherwise; both paths are checked against the cpu backend.
+const onednnBuilt = backendInfo().onednn !== '';
+const convolutionPaths = [
+  { path: 'built-in kernels', onednn: false },
+  ...(onednnBuilt ? [{ path: `oneDNN ${backendInfo().onednn}`, onednn: true }] : []),
+];
+if (!onednnBuilt) console.log('convolutions on oneDNN: skipped (the addon was built without oneDNN)');
+
+describe.each(convolutionPaths)('convolutions on the $path', ({ onednn }) => {
+  let ran = 0;
+  beforeAll(() => {
+    expect(useOnednn(onednn)).toBe(onednn);
+    ran = backendInfo().onednnConvolutions;
+  });
+  afterAll(() => {
+    // Every case's forward and gradients went through oneDNN, or none did.
+    const count = backendInfo().onednnConvolutions - ran;
+    if (onednn) expect(count).toBeGreaterThan(50);
+    else expect(count).toBe(0);
+    useOnednn(onednnBuilt);
+  });
   const cases: Array<{ x: number[]; f: number[]; strides: number | [number, number]; pad: 'same' | 'valid' | number }> =
     [
       { x: [2, 8, 8, 3], f: [3, 3, 3, 4], strides: 1, pad: 'same' },

@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "gemm.h"
+#include "onednn.h"
 
 namespace tta {
 
@@ -60,6 +61,10 @@ void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* nam
     throw Napi::RangeError::New(env, std::string("native: conv2d ") + name + " has " + std::to_string(actual) +
                                          " elements, expected " + std::to_string(expected));
   }
+}
+
+OnednnConvShape OnednnShape(const ConvGeometry& g) {
+  return {g.n, g.h, g.w, g.c, g.fh, g.fw, g.outC, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW};
 }
 
 // Images per block: enough rows for an efficient GEMM, few enough for the cache.
@@ -429,6 +434,7 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   if (g.ySize == 0) return env.Undefined();
 
   const float* biasData = bias.data;
+  if (OnednnConvForward(OnednnShape(g), x.data, filter.data, biasData, activation, y.data)) return env.Undefined();
   if (UseDirect(g)) {
     const size_t pixels = g.n * g.pixelsPerImage;
     ParallelFor(pixels, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
@@ -484,6 +490,7 @@ Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "native: conv2d dx overlaps an input");
   }
   if (g.xSize == 0) return env.Undefined();
+  if (g.ySize != 0 && OnednnConvBackwardData(OnednnShape(g), dy.data, filter.data, dx.data)) return env.Undefined();
 
   const size_t perBlock = ImagesPerBlock(g);
   const size_t blocks = (g.n + perBlock - 1) / perBlock;
@@ -522,6 +529,7 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "native: conv2dBackpropFilter dw overlaps an input");
   }
   if (g.filterSize == 0) return env.Undefined();
+  if (g.ySize != 0 && OnednnConvBackwardWeights(OnednnShape(g), x.data, dy.data, dw.data)) return env.Undefined();
   std::memset(dw.data, 0, g.filterSize * sizeof(float));
   if (g.ySize == 0) return env.Undefined();
 

@@ -1,6 +1,7 @@
-// NHWC 2-D convolution for the TensorFlow.js backend as im2col + GEMM, processed in
-// blocks of whole images so that each block's column buffer stays in cache and the
-// blocks run in parallel on the shared pool.
+// NHWC 2-D convolution for the TensorFlow.js backend: on oneDNN when the addon is built with it
+// and it takes the geometry (onednn.h), else as im2col + GEMM (or a direct kernel for few input
+// channels), processed in blocks of whole images so that each block's column buffer stays in
+// cache and the blocks run in parallel on the shared pool.
 #pragma once
 
 #include <napi.h>
