@@ -85,7 +85,7 @@ for (const [name, script, modules] of [
   const run = spawnSync(
     python,
     [path.join(here, 'peers', script), '--data', dataDir, '--batch', String(BATCH), '--steps', String(STEPS)],
-    { encoding: 'utf8', env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env } },
+    { encoding: 'utf8', env: { TF_CPP_MIN_LOG_LEVEL: '2', PYTHONDONTWRITEBYTECODE: '1', ...process.env } },
   );
   const line = run.stdout?.trim().split('\n').pop() ?? '';
   if (run.status !== 0 || !line.startsWith('{')) {
