@@ -4,6 +4,8 @@
 import { augment, softVote, type AugmentOptions, type Fill, type View } from '@tta/native';
 import { described, invalidParameterError, outOfRangeError, throwIfAborted } from '@tta/util';
 import { checkImageShape, defaultChunkSize, toSource, type Images } from './images';
+import { applyTemperature } from './calibration';
+import { checkLearnedWeights, mergeLearned } from './learned';
 import {
   formatView,
   forwardPasses,
@@ -144,6 +146,7 @@ async function predictChunk(
   if (policy.gate) {
     const gated = new Uint8Array(count);
     await predictGated(ctx, pixels, images, shape, timedPredict, scores, labels, gated);
+    applyPolicyTemperature(policy, scores, K);
     return { indices, scores, labels, gated, inferenceSeconds, forwardPasses: passes };
   }
   const V = ctx.views;
@@ -151,6 +154,7 @@ async function predictChunk(
   augment(images, shape, ctx.augmentViews, { fill: policy.fill, ...pixels, out: input, threads: ctx.threads });
   const predictions = await timedPredict(input, V * count);
   mergeViews(policy, predictions, [V, count, K], indices, scores, labels, ctx.threads);
+  applyPolicyTemperature(policy, scores, K);
   return {
     indices,
     scores,
@@ -247,6 +251,7 @@ export async function* predictWithTtaStream(
     defaultChunkSize(source.height, source.width, source.channels, V),
   );
   if (V < 1) throw invalidParameterError('policy.views', 'at least one view', policy.views);
+  checkPolicyMerge(policy, classifier.numClasses);
   if (policy.gate && options.keepViewPredictions) {
     throw invalidParameterError(
       'options.keepViewPredictions',
@@ -399,7 +404,7 @@ async function predictGated(
       o++;
     }
   }
-  const merged = softVote(stacked, [V, g, K], { merge: policy.merge, weights: policy.weights, threads });
+  const merged = mergeStacked(policy, stacked, [V, g, K], undefined, undefined, threads);
   members.forEach((i, j) => {
     out.set(merged.scores.subarray(j * K, (j + 1) * K), i * K);
     labels[i] = merged.labels[j]!;
@@ -422,7 +427,7 @@ export function mergeViews(
 ): void {
   const [V, m, K] = shape;
   if (!policy.random) {
-    softVote(predictions, shape, { merge: policy.merge, weights: policy.weights, out, labels, threads });
+    mergeStacked(policy, predictions, shape, out, labels, threads);
     return;
   }
   const { draws } = policy.random;
@@ -439,10 +444,57 @@ export function mergeViews(
         gathered.set(predictions.subarray((v * m + i) * K, (v * m + i + 1) * K), (v * g + j) * K),
       );
     }
-    const merged = softVote(gathered, [V, g, K], { merge: policy.merge, weights: [draws - k, k], threads });
+    const merged = mergeStacked(
+      { ...policy, weights: [draws - k, k] },
+      gathered,
+      [V, g, K],
+      undefined,
+      undefined,
+      threads,
+    );
     members.forEach((i, j) => {
       out.set(merged.scores.subarray(j * K, (j + 1) * K), i * K);
       labels[i] = merged.labels[j]!;
     });
   }
+}
+
+/**
+ * A learned merge needs weights that fit its views and classes, and a random policy cannot have
+ * one; a temperature is finite and > 0.
+ */
+export function checkPolicyMerge(policy: Policy, classes: number): void {
+  if (policy.merge === 'learned') {
+    if (!policy.learned) throw invalidParameterError('policy.learned', "fitted weights for merge 'learned'", undefined);
+    checkLearnedWeights(policy.learned, policy.views.length, classes, 'policy.learned');
+    if (policy.random) throw invalidParameterError('policy.merge', "not 'learned' for a random policy", policy.merge);
+  }
+  const t = policy.temperature;
+  if (t !== undefined && (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)))
+    throw outOfRangeError('policy.temperature', 'a finite number > 0', t);
+}
+
+/**
+ * Merges [views, m, classes] with the policy's merge: softVote's modes with the policy's view
+ * weights, or log-linear pooling with its learned weights.
+ */
+export function mergeStacked(
+  policy: Policy,
+  predictions: Float32Array,
+  shape: [number, number, number],
+  out?: Float32Array,
+  labels?: Int32Array,
+  threads?: number,
+): { scores: Float32Array; labels: Int32Array } {
+  if (policy.merge === 'learned') {
+    checkPolicyMerge(policy, shape[2]);
+    return mergeLearned(predictions, shape, policy.learned!, out, labels);
+  }
+  return softVote(predictions, shape, { merge: policy.merge, weights: policy.weights, out, labels, threads });
+}
+
+/** A temperature-scaled policy's scores: softmax(log p / T), in place (labels do not change). */
+export function applyPolicyTemperature(policy: Policy, scores: Float32Array, classes: number): void {
+  if (policy.temperature !== undefined && policy.temperature !== 1)
+    applyTemperature(scores, classes, policy.temperature, scores);
 }

@@ -13,7 +13,17 @@ import {
 } from './policies';
 import { softVote, type Fill } from '@tta/native';
 import { outOfRangeError, throwIfAborted } from '@tta/util';
-import { augmentViews, checkChunkSize, checkPolicyFits, mergeViews, pixelOptions, type Classifier } from './engine';
+import {
+  applyPolicyTemperature,
+  augmentViews,
+  checkChunkSize,
+  checkPolicyFits,
+  checkPolicyMerge,
+  mergeStacked,
+  mergeViews,
+  pixelOptions,
+  type Classifier,
+} from './engine';
 import { checkImageShape, defaultChunkSize, toSource, type Images } from './images';
 import {
   classificationMetrics,
@@ -207,6 +217,7 @@ export function mergeFromViews(
     if (!entry) throw new Error(`No predictions for view ${viewKey(view, policy.fill)}`);
     return entry.predictions;
   };
+  checkPolicyMerge(policy, classes);
   const t = performance.now();
   const V = policy.views.length;
   const scores = new Float32Array(n * classes);
@@ -238,12 +249,13 @@ export function mergeFromViews(
       labels,
     );
   } else if (g > 0) {
-    const merged = softVote(stacked, [V, g, classes], { merge: policy.merge, weights: policy.weights });
+    const merged = mergeStacked(policy, stacked, [V, g, classes]);
     rows.forEach((i, j) => {
       scores.set(merged.scores.subarray(j * classes, (j + 1) * classes), i * classes);
       labels[i] = merged.labels[j]!;
     });
   }
+  applyPolicyTemperature(policy, scores, classes);
   return { scores, labels, seconds: (performance.now() - t) / 1000, gatedFraction: rows ? g / Math.max(1, n) : 1 };
 }
 

@@ -3,6 +3,8 @@ export * from './images';
 export * from './engine';
 export * from './metrics';
 export * from './stats';
+export * from './calibration';
+export * from './learned';
 export * from './evaluate';
 export * from './tune';
 export * from './with-tta';

@@ -13,6 +13,7 @@ import {
   type View,
 } from '@tta/native';
 import { TtaError, errorMessage, invalidParameterError, outOfRangeError, seededRandom } from '@tta/util';
+import { checkLearnedWeights, type LearnedWeights } from './learned';
 
 export const POLICY_NAMES = [
   'none',
@@ -35,6 +36,10 @@ export type PolicyCrop = CropBox | { position: CropPosition; size?: number | rea
 /** A view as policies hold it (see @tta/native's View); flip, dx and dy always set. */
 export type PolicyView = Omit<View, 'crop'> & { flip: boolean; dx: number; dy: number; crop?: PolicyCrop };
 
+/** softVote's merges, and 'learned': log-linear pooling with weights fitted on validation data (see learned.ts). */
+export type PolicyMerge = Merge | 'learned';
+export const POLICY_MERGES: readonly PolicyMerge[] = [...MERGE_MODES, 'learned'];
+
 export interface Policy {
   /** Shown in tables and JSON. */
   name: string;
@@ -43,7 +48,11 @@ export interface Policy {
   /** One weight per view for softVote (default all 1). */
   weights?: number[];
   fill: Fill;
-  merge: Merge;
+  merge: PolicyMerge;
+  /** merge 'learned': the fitted weights (one per view, or per view and class). */
+  learned?: LearnedWeights;
+  /** Temperature fitted on validation NLL: merged scores become softmax(log p / T). Never changes a label. */
+  temperature?: number;
   /**
    * keras-random: each image gets `draws` views, each flipped with probability 1/2,
    * drawn from a seeded generator per image (as the tutorial's generator does).
@@ -334,7 +343,9 @@ export interface PolicyFile {
   views: string | PolicyView[];
   weights?: number[];
   fill?: Fill;
-  merge?: Merge;
+  merge?: PolicyMerge;
+  learned?: LearnedWeights;
+  temperature?: number;
   random?: { draws: number; seed: number };
   gate?: { margin: number };
 }
@@ -347,6 +358,8 @@ export function policyToJson(policy: Policy): PolicyFile {
     merge: policy.merge,
   };
   if (policy.weights) json.weights = [...policy.weights];
+  if (policy.learned) json.learned = { shape: policy.learned.shape, weights: [...policy.learned.weights] };
+  if (policy.temperature !== undefined) json.temperature = policy.temperature;
   if (policy.random) json.random = { ...policy.random };
   if (policy.gate) json.gate = { ...policy.gate };
   return json;
@@ -389,8 +402,20 @@ export function policyFromJson(json: unknown, source = 'policy'): Policy {
     });
   } else throw invalidParameterError(`${source}.views`, 'a view spec string or a non-empty array of views', j.views);
   const fill = checkMode(`${source}.fill`, j.fill ?? 'nearest', FILL_MODES);
-  const merge = checkMode(`${source}.merge`, j.merge ?? 'mean', MERGE_MODES);
+  const merge = checkMode(`${source}.merge`, j.merge ?? 'mean', POLICY_MERGES);
   const policy: Policy = { name, views, fill, merge };
+  if (merge === 'learned') {
+    policy.learned = checkLearnedWeights(j.learned, views.length, undefined, `${source}.learned`);
+    if (j.weights !== undefined || j.random !== undefined)
+      throw invalidParameterError(`${source}.merge`, "no 'weights' or 'random' with a learned merge", j.merge);
+  } else if (j.learned !== undefined) {
+    throw invalidParameterError(`${source}.learned`, "learned weights only with merge 'learned'", j.learned);
+  }
+  if (j.temperature !== undefined) {
+    if (typeof j.temperature !== 'number' || !(j.temperature > 0) || !Number.isFinite(j.temperature))
+      throw outOfRangeError(`${source}.temperature`, 'a finite number > 0', j.temperature);
+    policy.temperature = j.temperature;
+  }
   if (j.weights !== undefined) {
     if (
       !Array.isArray(j.weights) ||

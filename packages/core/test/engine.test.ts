@@ -1,9 +1,12 @@
 import { augmentReference, softVoteReference } from '@tta/native/reference';
+import type { Merge } from '@tta/native';
 import { seededRandom } from '@tta/util';
 import { predictWithTta } from '../src/engine';
 import type { ImageBatch } from '../src/images';
 import { evaluatePolicies, mergeFromViews, predictDistinctViews } from '../src/evaluate';
 import { makePolicy, randomFlipCounts, resolvePolicy, viewsForInput, type Policy } from '../src/policies';
+import { applyTemperature } from '../src/calibration';
+import { mergeLearned } from '../src/learned';
 import { linearClassifier } from './helpers';
 
 function batch(count: number, seed = 3): ImageBatch {
@@ -120,7 +123,10 @@ describe('images larger than the model input (views resampled to it)', () => {
   }
   const model = () => linearClassifier([32, 32, 3], 5, 21);
 
-  async function expected(b: ImageBatch, policy: Policy): Promise<{ perView: Float32Array; scores: Float32Array }> {
+  async function expected(
+    b: ImageBatch,
+    policy: Policy & { merge: Merge },
+  ): Promise<{ perView: Float32Array; scores: Float32Array }> {
     const views = viewsForInput(policy.views, [32, 32, 3]);
     const input = augmentReference(b.images, [b.count, 64, 64, 3], views, {
       fill: policy.fill,
@@ -136,7 +142,7 @@ describe('images larger than the model input (views resampled to it)', () => {
     '%s equals augment at 32x32 + predict + softVote, in every chunk size',
     async (name) => {
       const b = large(6);
-      const policy = makePolicy(name, { merge: 'gmean', fill: 'reflect' });
+      const policy = { ...makePolicy(name, { fill: 'reflect' }), merge: 'gmean' as const };
       const { perView, scores } = await expected(b, policy);
       for (const chunkSize of [1, 4, 100]) {
         const result = await predictWithTta(model(), b, policy, { chunkSize, keepViewPredictions: true });
@@ -265,5 +271,54 @@ describe('confidence-gated TTA', () => {
     const all = await predictWithTta(classifier(), b, { ...makePolicy('flip'), gate: { margin: 1.01 } });
     const flip = await predictWithTta(classifier(), b, makePolicy('flip'));
     all.scores.forEach((v, i) => expect(v).toBeCloseTo(flip.scores[i]!, 6));
+  });
+});
+
+describe('learned merge and temperature', () => {
+  const learnedFlipShift = (): Policy => ({
+    ...makePolicy('flip-shift', { shift: 1 }),
+    merge: 'learned',
+    learned: { shape: 'view', weights: [0.4, 0.2, 0.1, 0.05, 0.05, 0.05, 0.05, 0.04, 0.03, 0.03] },
+    temperature: 1.7,
+  });
+
+  test('predictWithTta merges the views with the learned weights, then applies the temperature', async () => {
+    const b = batch(17);
+    const policy = learnedFlipShift();
+    const result = await predictWithTta(classifier(), b, policy, { chunkSize: 6, keepViewPredictions: true });
+    const views = await directPredict(b, policy);
+    const merged = mergeLearned(views, [10, 17, 4], policy.learned!);
+    const expected = applyTemperature(merged.scores, 4, 1.7);
+    for (let j = 0; j < expected.length; j++) expect(result.scores[j]).toBeCloseTo(expected[j]!, 5);
+    expect(Array.from(result.labels)).toEqual(Array.from(merged.labels));
+    // The temperature changes confidence, not labels: without it the labels are the same.
+    const plain = await predictWithTta(classifier(), b, { ...policy, temperature: undefined });
+    expect(Array.from(plain.labels)).toEqual(Array.from(result.labels));
+    expect(Array.from(plain.scores)).not.toEqual(Array.from(result.scores));
+  });
+
+  test('evaluation from shared view predictions equals predictWithTta (gated too)', async () => {
+    const b = batch(30);
+    const truth = Int32Array.from({ length: 30 }, (_, i) => i % 4);
+    for (const policy of [learnedFlipShift(), { ...learnedFlipShift(), gate: { margin: 0.2 } }]) {
+      const direct = await predictWithTta(classifier(), b, policy, { chunkSize: 7 });
+      const evaluation = await evaluatePolicies(classifier(), b, truth, [policy], { chunkSize: 11 });
+      for (let j = 0; j < direct.scores.length; j++)
+        expect(evaluation.runs[0]!.scores[j]).toBeCloseTo(direct.scores[j]!, 5);
+      expect(Array.from(evaluation.runs[0]!.labels)).toEqual(Array.from(direct.labels));
+    }
+  });
+
+  test('a learned merge without weights, or with weights that do not fit, is refused before any work', async () => {
+    const model = classifier();
+    const policy: Policy = { ...makePolicy('flip'), merge: 'learned' };
+    await expect(predictWithTta(model, batch(3), policy)).rejects.toThrow(/policy.learned/);
+    await expect(
+      predictWithTta(model, batch(3), { ...policy, learned: { shape: 'view', weights: [1, 0, 0] } }),
+    ).rejects.toThrow(/2 weights/);
+    await expect(predictWithTta(model, batch(3), { ...makePolicy('flip'), temperature: 0 })).rejects.toThrow(
+      /policy.temperature/,
+    );
+    expect(model.calls).toEqual([]);
   });
 });

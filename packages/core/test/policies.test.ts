@@ -11,6 +11,7 @@ import {
   policyFromJson,
   policyToJson,
   resolvePolicy,
+  type Policy,
 } from '../src/policies';
 
 describe('policies', () => {
@@ -139,5 +140,35 @@ describe('policies', () => {
     expect(() => policyFromJson({ views: 'id,flip', weights: [1] })).toThrow(
       /2 non-negative numbers for policy.weights/,
     );
+  });
+});
+
+describe('learned merge and temperature in a policy file', () => {
+  test('round trip, and bad fields named', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tta-policy-'));
+    const policies: Policy[] = [
+      { ...makePolicy('flip'), merge: 'learned', learned: { shape: 'view', weights: [0.7, 0.3] }, temperature: 1.4 },
+      {
+        ...makePolicy('flip'),
+        merge: 'learned',
+        learned: { shape: 'view-class', weights: [0.1, 0.9, 0.5, 0.9, 0.1, 0.5] },
+        gate: { margin: 0.3 },
+      },
+      { ...makePolicy('flip-shift'), temperature: 0.8 },
+    ];
+    for (const [i, policy] of policies.entries()) {
+      const file = path.join(dir, `${i}.json`);
+      writeFileSync(file, JSON.stringify(policyToJson(policy)));
+      expect(loadPolicyFile(file)).toEqual(policy);
+    }
+    expect(() => policyFromJson({ views: 'id,flip', merge: 'learned' })).toThrow(/policy.learned/);
+    expect(() =>
+      policyFromJson({ views: 'id,flip', merge: 'learned', learned: { shape: 'view', weights: [1] } }),
+    ).toThrow(/2 weights \(one per view\) for policy.learned.weights/);
+    expect(() => policyFromJson({ views: 'id,flip', learned: { shape: 'view', weights: [1, 0] } })).toThrow(
+      /only with merge 'learned'/,
+    );
+    expect(() => policyFromJson({ views: 'id,flip', temperature: -1 })).toThrow(/policy.temperature/);
+    expect(() => policyFromJson({ views: 'id,flip', merge: 'median' })).toThrow(/learned/);
   });
 });

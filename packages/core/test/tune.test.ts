@@ -3,6 +3,10 @@ import { predictWithTta } from '../src/engine';
 import type { ImageBatch } from '../src/images';
 import { classificationMetrics } from '../src/metrics';
 import { auroc, compareCandidates, tunePolicy, tuneThenTest, type Candidate } from '../src/tune';
+import { applyTemperature, fitTemperature } from '../src/calibration';
+import { evaluatePolicies, mergeFromViews, viewKey } from '../src/evaluate';
+import { fitLearnedWeights, outOfFoldLearnedMerge } from '../src/learned';
+import { mcnemarExact } from '../src/stats';
 import { linearClassifier } from './helpers';
 
 function batch(count: number, seed: number): ImageBatch & { labels: Uint8Array } {
@@ -38,10 +42,17 @@ describe('tunePolicy', () => {
     // Distinct views: id, flip, and 2 fills x 2 sizes x 8 shifted views.
     expect(result.views.size).toBe(2 + 2 * 2 * 8);
     expect(model.calls.reduce((a, c) => a + c, 0)).toBe(result.views.size * 60);
-    const sample = result.candidates.filter((_, i) => i % 7 === 0 || result.candidates[i]!.policy.gate);
+    // Learned merges are scored out of fold (tested below), the others as they would predict.
+    const sample = result.candidates.filter((c, i) => c.policy.merge !== 'learned' && (i % 7 === 0 || c.policy.gate));
     expect(sample.some((c) => c.policy.gate)).toBe(true);
     for (const c of sample) {
-      const direct = await predictWithTta(classifier(), val, c.policy, { chunkSize: 25 });
+      // Candidates' figures are before temperature scaling.
+      const direct = await predictWithTta(
+        classifier(),
+        val,
+        { ...c.policy, temperature: undefined },
+        { chunkSize: 25 },
+      );
       const m = classificationMetrics(direct.scores, direct.labels, val.labels, 4);
       expect(c.accuracy).toBeCloseTo(m.accuracy, 12);
       expect(c.nll).toBeCloseTo(m.nll, 5);
@@ -113,6 +124,86 @@ describe('tuneThenTest never reads the test labels before choosing', () => {
     expect(dirty.tune.best.name).toBe(clean.tune.best.name);
     expect(dirty.tune.candidates.map((c) => c.accuracy)).toEqual(clean.tune.candidates.map((c) => c.accuracy));
     expect(dirty.test.runs[0]!.metrics.accuracy).not.toBe(clean.test.runs[0]!.metrics.accuracy);
+    // What the fits chose from validation data alone is the same too: learned weights, temperatures.
+    const fitted = (r: typeof clean) =>
+      r.tune.candidates.map((c) => ({ learned: c.policy.learned, temperature: c.temperature, nll: c.calibratedNll }));
+    expect(clean.tune.candidates.some((c) => c.policy.learned)).toBe(true);
+    expect(fitted(dirty)).toEqual(fitted(clean));
+    expect(dirty.tune.best.policy).toEqual(clean.tune.best.policy);
+    expect(dirty.tested.map((t) => t.temperature)).toEqual(clean.tested.map((t) => t.temperature));
+  });
+});
+
+describe('learned merges and temperature scaling in tuning', () => {
+  const small = { shifts: [1], fills: ['nearest' as const], merges: ['mean' as const, 'gmean' as const], greedyMax: 4 };
+
+  test('learned candidates: scored out of fold, weights fitted on all validation rows, temperatures fitted per candidate', async () => {
+    const val = batch(120, 5);
+    const result = await tunePolicy(classifier(), val, val.labels, small, { seed: 3 });
+    const learned = result.candidates.filter((c) => c.policy.merge === 'learned');
+    expect(learned.map((c) => c.policy.learned!.shape).sort()).toEqual(expect.arrayContaining(['view', 'view-class']));
+    for (const c of learned) {
+      const V = c.policy.views.length;
+      const stacked = new Float32Array(V * 120 * 4);
+      c.policy.views.forEach((view, v) =>
+        stacked.set(result.views.get(viewKey(view, c.policy.fill))!.predictions, v * 120 * 4),
+      );
+      const shape = c.policy.learned!.shape;
+      const oof = outOfFoldLearnedMerge(stacked, [V, 120, 4], val.labels, { shape, folds: 5, seed: 3 });
+      const m = classificationMetrics(oof.scores, oof.labels, val.labels, 4);
+      expect(c.accuracy).toBe(m.accuracy);
+      expect(c.nll).toBeCloseTo(m.nll, 10);
+      expect(c.policy.learned!.weights).toEqual(fitLearnedWeights(stacked, [V, 120, 4], val.labels, { shape }).weights);
+      expect(c.temperature).toBeCloseTo(fitTemperature(oof.scores, val.labels, 4).temperature, 10);
+      expect(c.meanOfSameViews!.policy).toMatchObject({ views: c.policy.views, fill: c.policy.fill, merge: 'mean' });
+    }
+    for (const c of result.candidates.filter((c) => c.policy.merge !== 'learned').slice(0, 5)) {
+      const merged = mergeFromViews(c.policy, result.views, 120, 4);
+      const t = fitTemperature(merged.scores, val.labels, 4);
+      expect(c.temperature).toBeCloseTo(t.temperature, 10);
+      expect(c.calibratedNll).toBeCloseTo(t.nllAfter, 10);
+      expect(c.calibratedNll).toBeLessThanOrEqual(c.nll + 1e-6);
+    }
+    expect(result.best.policy.temperature).toBe(result.best.temperature);
+  });
+
+  test("rank 'calibrated-nll' chooses the lowest NLL after temperature scaling", async () => {
+    const val = batch(100, 6);
+    const result = await tunePolicy(classifier(), val, val.labels, { ...small, rank: 'calibrated-nll' });
+    expect(result.rank).toBe('calibrated-nll');
+    const lowest = Math.min(...result.candidates.map((c) => c.calibratedNll));
+    expect(result.best.calibratedNll).toBe(lowest);
+    const byAccuracy = await tunePolicy(classifier(), val, val.labels, small);
+    expect(byAccuracy.best.accuracy).toBe(Math.max(...byAccuracy.candidates.map((c) => c.accuracy)));
+  });
+
+  test('on the test set: each policy with its validation temperature, learned paired against the mean of the same views', async () => {
+    const val = batch(100, 7);
+    const test = batch(80, 8);
+    const { tune, tested, paired } = await tuneThenTest(classifier(), val, test, small, { seed: 1 });
+    expect(tested[0]!.role).toBe('plain');
+    expect(tested[0]!.temperature).toBe(tune.baseline.temperature);
+    const learned = tested.find((t) => t.policy.merge === 'learned')!;
+    const mean = tested.find((t) => t.role === 'mean of the same views')!;
+    expect(learned).toBeDefined();
+    expect(mean.policy).toMatchObject({ views: learned.policy.views, merge: 'mean' });
+    // Recompute the test figures from scratch.
+    const direct = await evaluatePolicies(classifier(), test, test.labels, [learned.policy, mean.policy]);
+    const [l, m] = direct.runs;
+    expect(Array.from(learned.labels)).toEqual(Array.from(l!.labels));
+    let lOnly = 0;
+    let mOnly = 0;
+    for (let i = 0; i < 80; i++) {
+      if (l!.correct[i] && !m!.correct[i]) lOnly++;
+      if (!l!.correct[i] && m!.correct[i]) mOnly++;
+    }
+    const pair = paired.find((p) => p.policy === learned.name)!;
+    expect(pair).toMatchObject({ against: mean.name, policyOnly: lOnly, againstOnly: mOnly });
+    expect(pair.mcnemarP).toBe(mcnemarExact(lOnly, mOnly));
+    expect(pair.accuracyDifference).toBeCloseTo(l!.metrics.accuracy - m!.metrics.accuracy, 12);
+    const scaled = applyTemperature(l!.scores, 4, learned.temperature);
+    expect(learned.calibrated.nll).toBeCloseTo(classificationMetrics(scaled, l!.labels, test.labels, 4).nll, 10);
+    expect(learned.calibrated.accuracy).toBe(learned.metrics.accuracy);
   });
 });
 
