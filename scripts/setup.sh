@@ -28,6 +28,7 @@ command -v ninja >/dev/null 2>&1 || apt_packages+=(ninja-build)
 # OpenBLAS gives the native TensorFlow.js backend its GEMM; without it the addon
 # still builds, on a slower portable path.
 dpkg -s libopenblas-dev >/dev/null 2>&1 || apt_packages+=(libopenblas-dev)
+dpkg -s libdnnl-dev >/dev/null 2>&1 || apt_packages+=(libdnnl-dev)
 # The C++ gates of pnpm test:ci (scripts/lint-cpp.sh).
 command -v clang-format >/dev/null 2>&1 || apt_packages+=(clang-format)
 command -v clang-tidy >/dev/null 2>&1 || apt_packages+=(clang-tidy)

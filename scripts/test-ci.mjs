@@ -39,7 +39,10 @@ function projectDirs() {
 }
 
 /** Where each addon's loader takes a different build from (lib/binding.ts). */
-const BINDING_ENV = { '@tta/native': 'TTA_NATIVE_BINDING' };
+const BINDING_ENV = {
+  '@tta/native': 'TTA_NATIVE_BINDING',
+  '@tta/tfjs-backend-native': 'TTA_TFJS_NATIVE_BINDING',
+};
 
 /** Packages with a C++ addon: they have CMakeLists.txt and build:asan / build:tsan scripts. */
 function addons() {

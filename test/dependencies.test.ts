@@ -12,9 +12,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   '@tta/progress': [],
   '@tta/report': ['@tta/util'],
   '@tta/native': ['@tta/util'],
+  '@tta/tfjs-backend-native': ['@tta/util'],
   '@tta/data': ['@tta/util', '@tta/progress'],
   '@tta/core': ['@tta/util', '@tta/native'],
-  '@tta/model': ['@tta/util', '@tta/native', '@tta/data', '@tta/progress', '@tta/core'],
+  '@tta/model': ['@tta/util', '@tta/native', '@tta/tfjs-backend-native', '@tta/data', '@tta/progress', '@tta/core'],
   '@tta/examples': ['@tta/native', '@tta/data', '@tta/core', '@tta/model'],
   '@tta/cli': ['@tta/util', '@tta/native', '@tta/data', '@tta/progress', '@tta/core', '@tta/model', '@tta/report'],
 };

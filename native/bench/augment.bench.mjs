@@ -136,12 +136,6 @@ async function tfjsBackends() {
   } catch {
     /* not installed */
   }
-  try {
-    require('@tta/native/tfjs');
-    found.push('native');
-  } catch {
-    /* the native backend is optional here */
-  }
   return { tf, found };
 }
 

@@ -1,24 +1,32 @@
 import { binding } from './binding';
 import type { AugmentOptions, ImageShape, PredictionShape, SoftVoteOptions, SoftVoteResult, View } from './types';
 import {
+  CROP_POSITIONS,
   FILL_MODES,
   MERGE_MODES,
+  ROTATIONS,
   invalidPredictionError,
   normalizeAugmentArgs,
   normalizeSoftVoteArgs,
+  resolveCrop,
 } from './validate';
 
 export type {
   AugmentOptions,
+  CropBox,
+  CropPosition,
   Fill,
   ImageShape,
   Merge,
   PredictionShape,
   SoftVoteOptions,
+  NamedCrop,
+  ResolvedView,
+  Rotation,
   SoftVoteResult,
   View,
 } from './types';
-export { FILL_MODES, MERGE_MODES };
+export { CROP_POSITIONS, FILL_MODES, MERGE_MODES, ROTATIONS, resolveCrop };
 export {
   CAFFE_MEAN_BGR,
   IMAGENET_MEAN,
@@ -38,7 +46,8 @@ export function hardwareThreads(): number {
 
 /**
  * Augments a batch of NHWC images into every view, view-major: the result is
- * [views.length, n, h, w, c], so predicting on it gives [views, n, classes] for softVote.
+ * [views.length, n, outHeight, outWidth, c] (the output shape defaults to the input's), so
+ * predicting on it gives [views, n, classes] for softVote.
  */
 export function augment(
   images: Float32Array | Uint8Array,
@@ -53,7 +62,9 @@ export function augment(
     a.h,
     a.w,
     a.c,
-    a.viewTriples,
+    a.outHeight,
+    a.outWidth,
+    a.viewRecords,
     a.fillCode,
     a.cval,
     a.scale,
@@ -79,7 +90,9 @@ export async function augmentAsync(
     a.h,
     a.w,
     a.c,
-    a.viewTriples,
+    a.outHeight,
+    a.outWidth,
+    a.viewRecords,
     a.fillCode,
     a.cval,
     a.scale,

@@ -1,9 +1,21 @@
 // Argument validation shared by the native wrapper and the TS reference, so both
 // accept and reject exactly the same calls with the same messages.
 import { described, describe, invalidParameterError, isPlainObject, outOfRangeError } from '@tta/util';
-import type { Fill, Merge, View } from './types';
+import type { CropBox, CropPosition, Fill, Merge, ResolvedView, Rotation } from './types';
 
 export const FILL_MODES: readonly Fill[] = ['constant', 'nearest', 'reflect', 'wrap'];
+export const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];
+export const CROP_POSITIONS: readonly CropPosition[] = [
+  'center',
+  'top-left',
+  'top-right',
+  'bottom-left',
+  'bottom-right',
+];
+/** Zoom factors outside this range are surely mistakes (a 1000x window or a 1/1000 pixel one). */
+export const ZOOM_RANGE: readonly [number, number] = [1e-3, 1e3];
+/** Numbers per view in the addon's Float64Array: flip, vflip, quarterTurns, dx, dy, crop (4), zoom. */
+export const VIEW_FIELDS = 10;
 export const MERGE_MODES: readonly Merge[] = ['mean', 'sum', 'gmean', 'max', 'vote'];
 
 const MAX_THREADS = 1024;
@@ -83,9 +95,12 @@ export interface AugmentArgs {
   h: number;
   w: number;
   c: number;
-  views: Required<View>[];
-  /** (flip, dx, dy) triples, as the addon takes them. */
-  viewTriples: Int32Array;
+  /** Output height and width (options.outputShape, default h and w). */
+  outHeight: number;
+  outWidth: number;
+  views: ResolvedView[];
+  /** VIEW_FIELDS numbers per view, as the addon takes them. */
+  viewRecords: Float64Array;
   fill: Fill;
   fillCode: number;
   cval: number;
@@ -122,23 +137,31 @@ export function normalizeAugmentArgs(
   }
   if (!Array.isArray(views) || views.length === 0)
     throw invalidParameterError('views', 'a non-empty array of views', views);
-  const normalized = views.map((view: unknown, i): Required<View> => {
-    if (!isPlainObject(view)) throw invalidParameterError(`views[${i}]`, 'an object { flip?, dx?, dy? }', view);
-    const flip = view.flip ?? false;
-    if (typeof flip !== 'boolean') throw invalidParameterError(`views[${i}].flip`, 'a boolean', flip);
-    const shift = (key: 'dx' | 'dy'): number => {
-      const d = view[key] ?? 0;
-      if (typeof d !== 'number' || !Number.isInteger(d) || Math.abs(d) > INT32_MAX) {
-        throw outOfRangeError(`views[${i}].${key}`, `an integer between ${-INT32_MAX} and ${INT32_MAX}`, d);
-      }
-      return d;
-    };
-    return { flip, dx: shift('dx'), dy: shift('dy') };
-  });
-  const viewTriples = new Int32Array(normalized.length * 3);
-  normalized.forEach((v, i) => viewTriples.set([v.flip ? 1 : 0, v.dx, v.dy], i * 3));
-
   const opts = checkOptionsObject('options', options);
+  const [outHeight, outWidth] =
+    opts.outputShape === undefined
+      ? [h, w]
+      : (checkDims('options.outputShape', opts.outputShape, 2, ['height', 'width'], [1, 1]) as [number, number]);
+  const normalized = views.map((view: unknown, i) => normalizeView(view, `views[${i}]`, h, w, outHeight, outWidth));
+  const viewRecords = new Float64Array(normalized.length * VIEW_FIELDS);
+  normalized.forEach((v, i) =>
+    viewRecords.set(
+      [
+        v.flip ? 1 : 0,
+        v.vflip ? 1 : 0,
+        v.rotate / 90,
+        v.dx,
+        v.dy,
+        v.crop.top,
+        v.crop.left,
+        v.crop.height,
+        v.crop.width,
+        v.zoom,
+      ],
+      i * VIEW_FIELDS,
+    ),
+  );
+
   const fill = opts.fill ?? 'nearest';
   const fillCode = FILL_MODES.indexOf(fill as Fill);
   if (fillCode < 0)
@@ -157,9 +180,9 @@ export function normalizeAugmentArgs(
   const reverseChannels = opts.reverseChannels ?? false;
   if (typeof reverseChannels !== 'boolean')
     throw invalidParameterError('options.reverseChannels', 'a boolean', reverseChannels);
-  const outLength = normalized.length * inputLength;
+  const outLength = normalized.length * n * outHeight * outWidth * c;
   if (!Number.isSafeInteger(outLength))
-    throw outOfRangeError('views', 'a views.length * n * h * w * c that is a safe integer', views);
+    throw outOfRangeError('views', 'a views.length * n * outHeight * outWidth * c that is a safe integer', views);
   const out = checkOut('options.out', opts.out, Float32Array, outLength);
   if (overlaps(out, images)) throw outOfRangeError('options.out', 'a buffer that does not overlap images', out);
   const threads = checkThreads(opts.threads, defaultThreads);
@@ -169,8 +192,10 @@ export function normalizeAugmentArgs(
     h,
     w,
     c,
+    outHeight,
+    outWidth,
     views: normalized,
-    viewTriples,
+    viewRecords,
     fill: fill as Fill,
     fillCode,
     cval,
@@ -180,6 +205,111 @@ export function normalizeAugmentArgs(
     out,
     threads,
   };
+}
+
+const VIEW_KEYS = ['flip', 'vflip', 'rotate', 'crop', 'zoom', 'dx', 'dy'];
+
+/** One view with every field checked and its crop resolved for an h x w image. */
+export function normalizeView(
+  view: unknown,
+  name: string,
+  h: number,
+  w: number,
+  outHeight: number,
+  outWidth: number,
+): ResolvedView {
+  if (!isPlainObject(view)) throw invalidParameterError(name, `an object { ${VIEW_KEYS.join(', ')} }`, view);
+  for (const key of Object.keys(view)) {
+    if (!VIEW_KEYS.includes(key)) throw invalidParameterError(name, `only the keys ${VIEW_KEYS.join(', ')}`, key);
+  }
+  const flag = (key: 'flip' | 'vflip'): boolean => {
+    const value = view[key] ?? false;
+    if (typeof value !== 'boolean') throw invalidParameterError(`${name}.${key}`, 'a boolean', value);
+    return value;
+  };
+  const shift = (key: 'dx' | 'dy'): number => {
+    const d = view[key] ?? 0;
+    if (typeof d !== 'number' || !Number.isInteger(d) || Math.abs(d) > INT32_MAX) {
+      throw outOfRangeError(`${name}.${key}`, `an integer between ${-INT32_MAX} and ${INT32_MAX}`, d);
+    }
+    return d;
+  };
+  const rotate = view.rotate ?? 0;
+  if (!ROTATIONS.includes(rotate as Rotation))
+    throw outOfRangeError(`${name}.rotate`, `one of ${ROTATIONS.join(', ')} (degrees counter-clockwise)`, rotate);
+  if ((rotate === 90 || rotate === 270) && outHeight !== outWidth) {
+    // One batch has one output shape, and a quarter turn would turn h x w into w x h.
+    throw outOfRangeError(
+      `${name}.rotate`,
+      `0 or 180 for the non-square output ${outHeight}x${outWidth} (90 and 270 need outputShape with height === width)`,
+      rotate,
+    );
+  }
+  const zoom = view.zoom ?? 1;
+  const [minZoom, maxZoom] = ZOOM_RANGE;
+  if (typeof zoom !== 'number' || !(zoom >= minZoom && zoom <= maxZoom))
+    throw outOfRangeError(`${name}.zoom`, `a number between ${minZoom} and ${maxZoom}`, zoom);
+  const crop =
+    view.crop === undefined ? { top: 0, left: 0, height: h, width: w } : resolveCrop(view.crop, h, w, `${name}.crop`);
+  return {
+    flip: flag('flip'),
+    vflip: flag('vflip'),
+    rotate: rotate as Rotation,
+    crop,
+    zoom,
+    dx: shift('dx'),
+    dy: shift('dy'),
+  };
+}
+
+/** A crop box, or a named crop resolved to one, checked to lie inside an h x w image. */
+export function resolveCrop(crop: unknown, h: number, w: number, name = 'crop'): CropBox {
+  const expected = `{ top, left, height, width } or { position: ${CROP_POSITIONS.map((p) => `'${p}'`).join(' | ')}, size }`;
+  if (!isPlainObject(crop)) throw invalidParameterError(name, expected, crop);
+  const integer = (key: string, value: unknown, min: number): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+      throw outOfRangeError(`${name}.${key}`, `an integer >= ${min}`, value);
+    return value;
+  };
+  let box: CropBox;
+  if ('position' in crop) {
+    const position = crop.position as CropPosition;
+    if (!CROP_POSITIONS.includes(position))
+      throw invalidParameterError(
+        `${name}.position`,
+        `one of ${CROP_POSITIONS.map((p) => `'${p}'`).join(', ')}`,
+        position,
+      );
+    const size = crop.size;
+    const [height, width] = Array.isArray(size)
+      ? size.length === 2
+        ? [integer('size[0]', size[0], 1), integer('size[1]', size[1], 1)]
+        : (() => {
+            throw invalidParameterError(`${name}.size`, 'an integer or [height, width]', size);
+          })()
+      : [integer('size', size, 1), integer('size', size, 1)];
+    if (height > h || width > w) {
+      throw outOfRangeError(`${name}.size`, `at most the image's ${h}x${w}`, described(`${height}x${width}`));
+    }
+    const top = position === 'center' ? Math.floor((h - height) / 2) : position.startsWith('top') ? 0 : h - height;
+    const left = position === 'center' ? Math.floor((w - width) / 2) : position.endsWith('left') ? 0 : w - width;
+    box = { top, left, height, width };
+  } else {
+    box = {
+      top: integer('top', crop.top, 0),
+      left: integer('left', crop.left, 0),
+      height: integer('height', crop.height, 1),
+      width: integer('width', crop.width, 1),
+    };
+    if (box.top + box.height > h || box.left + box.width > w) {
+      throw outOfRangeError(
+        name,
+        `a box inside the ${h}x${w} image (top + height <= ${h}, left + width <= ${w})`,
+        described(`{ top: ${box.top}, left: ${box.left}, height: ${box.height}, width: ${box.width} }`),
+      );
+    }
+  }
+  return box;
 }
 
 /** options[key]: one finite number or c of them, as float32 per channel. */

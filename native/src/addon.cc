@@ -5,7 +5,6 @@
 #include "common.h"
 #include "soft_vote.h"
 #include "testing.h"
-#include "tfjs_kernels.h"
 
 namespace {
 
@@ -19,7 +18,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softVote", Napi::Function::New(env, tta::SoftVote, "softVote"));
   exports.Set("softVoteAsync", Napi::Function::New(env, tta::SoftVoteAsync, "softVoteAsync"));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads, "hardwareThreads"));
-  exports.Set("tfjs", tta::TfjsKernels(env));
   exports.Set("testing", tta::TestingExports(env));
   return exports;
 }

@@ -101,6 +101,116 @@ describe('augment rejects bad input, naming the parameter', () => {
     ['dy huge', () => augment(img, shape, [{}, { dy: 2 ** 40 }]), RangeError, /for views\[1\].dy/],
     ['dx NaN', () => augment(img, shape, [{ dx: NaN }]), RangeError, /for views\[0\].dx but received NaN/],
     [
+      'unknown view key',
+      () => augment(img, shape, [{ rotation: 90 }] as never),
+      TypeError,
+      /only the keys flip, vflip, rotate, crop, zoom, dx, dy for views\[0\] but received 'rotation'/,
+    ],
+    ['vflip type', () => augment(img, shape, [{ vflip: 'yes' }] as never), TypeError, /a boolean for views\[0\].vflip/],
+    [
+      'rotate value',
+      () => augment(img, shape, [{ rotate: 45 }] as never),
+      RangeError,
+      /one of 0, 90, 180, 270 \(degrees counter-clockwise\) for views\[0\].rotate but received 45/,
+    ],
+    [
+      'rotate 90 on a non-square output',
+      () => augment(img, shape, [{ rotate: 90 }], { outputShape: [4, 2] }),
+      RangeError,
+      /0 or 180 for the non-square output 4x2 \(90 and 270 need outputShape with height === width\) for views\[0\].rotate but received 90/,
+    ],
+    [
+      'rotate 270 on a non-square image',
+      () => augment(new Float32Array(24), [1, 2, 4, 3], [{ rotate: 270 }]),
+      RangeError,
+      /non-square output 2x4 .* for views\[0\].rotate but received 270/,
+    ],
+    [
+      'zoom zero',
+      () => augment(img, shape, [{ zoom: 0 }]),
+      RangeError,
+      /between 0.001 and 1000 for views\[0\].zoom but received 0/,
+    ],
+    ['zoom NaN', () => augment(img, shape, [{ zoom: NaN }]), RangeError, /for views\[0\].zoom but received NaN/],
+    [
+      'zoom string',
+      () => augment(img, shape, [{ zoom: '2' }] as never),
+      RangeError,
+      /for views\[0\].zoom but received '2'/,
+    ],
+    [
+      'crop not object',
+      () => augment(img, shape, [{ crop: 'center' }] as never),
+      TypeError,
+      /\{ top, left, height, width \} or \{ position: 'center' \| .* size \} for views\[0\].crop but received 'center'/,
+    ],
+    [
+      'crop outside the image',
+      () => augment(img, shape, [{ crop: { top: 1, left: 0, height: 4, width: 2 } }]),
+      RangeError,
+      /a box inside the 4x4 image \(top \+ height <= 4, left \+ width <= 4\) for views\[0\].crop but received \{ top: 1, left: 0, height: 4, width: 2 \}/,
+    ],
+    [
+      'crop negative',
+      () => augment(img, shape, [{ crop: { top: -1, left: 0, height: 2, width: 2 } }]),
+      RangeError,
+      /integer >= 0 for views\[0\].crop.top but received -1/,
+    ],
+    [
+      'crop empty',
+      () => augment(img, shape, [{ crop: { top: 0, left: 0, height: 0, width: 2 } }]),
+      RangeError,
+      /integer >= 1 for views\[0\].crop.height but received 0/,
+    ],
+    [
+      'crop missing width',
+      () => augment(img, shape, [{ crop: { top: 0, left: 0, height: 2 } }] as never),
+      RangeError,
+      /for views\[0\].crop.width but received undefined/,
+    ],
+    [
+      'named crop position',
+      () => augment(img, shape, [{ crop: { position: 'middle', size: 2 } }] as never),
+      TypeError,
+      /one of 'center', 'top-left', 'top-right', 'bottom-left', 'bottom-right' for views\[0\].crop.position but received 'middle'/,
+    ],
+    [
+      'named crop too large',
+      () => augment(img, shape, [{ crop: { position: 'center', size: [2, 5] } }]),
+      RangeError,
+      /at most the image's 4x4 for views\[0\].crop.size but received 2x5/,
+    ],
+    [
+      'named crop size',
+      () => augment(img, shape, [{ crop: { position: 'top-left', size: 1.5 } }]),
+      RangeError,
+      /integer >= 1 for views\[0\].crop.size but received 1.5/,
+    ],
+    [
+      'named crop size triple',
+      () => augment(img, shape, [{ crop: { position: 'top-left', size: [1, 2, 3] } }] as never),
+      TypeError,
+      /an integer or \[height, width\] for views\[0\].crop.size/,
+    ],
+    [
+      'outputShape',
+      () => augment(img, shape, [{}], { outputShape: [4] as never }),
+      TypeError,
+      /an array of 2 integers \[height, width\] for options.outputShape/,
+    ],
+    [
+      'outputShape zero',
+      () => augment(img, shape, [{}], { outputShape: [0, 4] }),
+      RangeError,
+      /integer >= 1 for options.outputShape\[0\] \(height\) but received 0/,
+    ],
+    [
+      'out size with outputShape',
+      () => augment(img, shape, [{}], { outputShape: [2, 2], out: new Float32Array(96) }),
+      RangeError,
+      /Float32Array of length 24 for options.out but received Float32Array of length 96/,
+    ],
+    [
       'fill',
       () => augment(img, shape, [{}], { fill: 'mirror' as never }),
       TypeError,
@@ -328,43 +438,152 @@ describe('softVote rejects bad input, naming the parameter', () => {
 });
 
 describe('the addon re-checks what protects memory (never crashes)', () => {
-  const views = Int32Array.from([0, 0, 0]);
+  // (flip, vflip, quarterTurns, dx, dy, cropTop, cropLeft, cropHeight, cropWidth, zoom)
+  const views = Float64Array.from([0, 0, 0, 0, 0, 0, 0, 4, 4, 1]);
+  const view = (...fields: [number, number][]): Float64Array => {
+    const record = Float64Array.from(views);
+    for (const [i, value] of fields) record[i] = value;
+    return record;
+  };
   const sc = new Float32Array(3).fill(1);
   const of = new Float32Array(3);
   test.each([
     [
       'short images',
-      () => binding.augment(new Float32Array(10), 2, 4, 4, 3, views, 1, 0, sc, of, false, new Float32Array(96), 1),
+      () =>
+        binding.augment(new Float32Array(10), 2, 4, 4, 3, 4, 4, views, 1, 0, sc, of, false, new Float32Array(96), 1),
     ],
-    ['short out', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, of, false, new Float32Array(95), 1)],
+    ['short out', () => binding.augment(img, 2, 4, 4, 3, 4, 4, views, 1, 0, sc, of, false, new Float32Array(95), 1)],
     [
       'wrong kind',
       () =>
-        binding.augment(new Int8Array(96) as never, 2, 4, 4, 3, views, 1, 0, sc, of, false, new Float32Array(96), 1),
+        binding.augment(
+          new Int8Array(96) as never,
+          2,
+          4,
+          4,
+          3,
+          4,
+          4,
+          views,
+          1,
+          0,
+          sc,
+          of,
+          false,
+          new Float32Array(96),
+          1,
+        ),
     ],
     [
-      'views not triples',
-      () => binding.augment(img, 2, 4, 4, 3, Int32Array.from([0, 1]), 1, 0, sc, of, false, new Float32Array(96), 1),
+      'views not records',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, views.subarray(1), 1, 0, sc, of, false, new Float32Array(96), 1),
     ],
-    ['fill code', () => binding.augment(img, 2, 4, 4, 3, views, 7, 0, sc, of, false, new Float32Array(96), 1)],
+    [
+      'views kind',
+      () =>
+        binding.augment(
+          img,
+          2,
+          4,
+          4,
+          3,
+          4,
+          4,
+          new Int32Array(10) as never,
+          1,
+          0,
+          sc,
+          of,
+          false,
+          new Float32Array(96),
+          1,
+        ),
+    ],
+    [
+      'crop below the image',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([5, 1]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'crop right of the image',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([6, 1], [8, 4]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'crop negative',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([6, -1]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'crop empty',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([7, 0]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'crop fraction',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([7, 3.5]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'crop NaN',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([8, NaN]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'zoom NaN',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([9, NaN]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'zoom zero',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([9, 0]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'quarter turns',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([2, 4]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'shift huge',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, view([3, 2 ** 40]), 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    [
+      'rotation on a non-square output',
+      () => binding.augment(img, 2, 4, 4, 3, 4, 2, view([2, 1]), 1, 0, sc, of, false, new Float32Array(48), 1),
+    ],
+    [
+      'out length for the output shape',
+      () => binding.augment(img, 2, 4, 4, 3, 2, 2, views, 1, 0, sc, of, false, new Float32Array(96), 1),
+    ],
+    ['output height', () => binding.augment(img, 2, 4, 4, 3, 0, 4, views, 1, 0, sc, of, false, new Float32Array(0), 1)],
+    ['fill code', () => binding.augment(img, 2, 4, 4, 3, 4, 4, views, 7, 0, sc, of, false, new Float32Array(96), 1)],
     [
       'overflow',
-      () => binding.augment(img, 2 ** 40, 2 ** 40, 4, 3, views, 1, 0, sc, of, false, new Float32Array(96), 1),
+      () => binding.augment(img, 2 ** 40, 2 ** 40, 4, 3, 4, 4, views, 1, 0, sc, of, false, new Float32Array(96), 1),
     ],
-    ['overlap', () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, of, false, img, 1)],
+    ['overlap', () => binding.augment(img, 2, 4, 4, 3, 4, 4, views, 1, 0, sc, of, false, img, 1)],
     ['argument count', () => (binding.augment as unknown as (...a: unknown[]) => void)(img)],
     [
       'short scale',
-      () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc.subarray(1), of, false, new Float32Array(96), 1),
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, views, 1, 0, sc.subarray(1), of, false, new Float32Array(96), 1),
     ],
     [
       'offset kind',
       () =>
-        binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, new Float64Array(3) as never, false, new Float32Array(96), 1),
+        binding.augment(
+          img,
+          2,
+          4,
+          4,
+          3,
+          4,
+          4,
+          views,
+          1,
+          0,
+          sc,
+          new Float64Array(3) as never,
+          false,
+          new Float32Array(96),
+          1,
+        ),
     ],
     [
       'reverseChannels kind',
-      () => binding.augment(img, 2, 4, 4, 3, views, 1, 0, sc, of, 1 as never, new Float32Array(96), 1),
+      () => binding.augment(img, 2, 4, 4, 3, 4, 4, views, 1, 0, sc, of, 1 as never, new Float32Array(96), 1),
     ],
     [
       'soft vote short',

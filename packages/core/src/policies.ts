@@ -7,7 +7,7 @@ import { checkLearnedWeights, type LearnedWeights } from './learned';
 export const POLICY_NAMES = ['none', 'flip', 'flip-shift', 'keras-random'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
-export type PolicyView = Required<View>;
+export type PolicyView = View & { flip: boolean; dx: number; dy: number };
 
 /** softVote's merges, and 'learned': log-linear pooling with weights fitted on validation data (see learned.ts). */
 export type PolicyMerge = Merge | 'learned';

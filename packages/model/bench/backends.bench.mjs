@@ -52,7 +52,7 @@ function flopsPerImage(cnn) {
 function sgemmCeiling() {
   let native;
   try {
-    native = require('@tta/native/tfjs');
+    native = require('@tta/tfjs-backend-native');
   } catch {
     return null;
   }

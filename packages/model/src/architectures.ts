@@ -39,7 +39,7 @@ export function listArchitectures(): { name: string; description: string }[] {
 
 /** Compiles with the reference training setup: Adam (lr 0.001), categorical cross-entropy, accuracy. */
 export function compileForClassification(model: tfl.LayersModel): tfl.LayersModel {
-  // Where @tta/native/tfjs is loaded, its Adam (tfjs' Adam with one fused kernel per variable
+  // Where @tta/tfjs-backend-native is loaded, its Adam (tfjs' Adam with one fused kernel per variable
   // on the native backend, tfjs' own elsewhere); otherwise by name (Adam, lr 0.001 in tfjs-layers).
   const fused = nativeOps(false)?.fusedAdam(0.001);
   model.compile({ optimizer: fused ?? 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });

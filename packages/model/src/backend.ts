@@ -69,7 +69,7 @@ const HOW_TO_GET: Record<Exclude<BackendName, 'auto'>, string> = {
     'To get it, run `bash scripts/setup-tensorflow.sh` (or `bash scripts/setup.sh --with-tensorflow`) in the tta repository: ' +
     'it builds @tensorflow/tfjs-node 4.22.0 against the libtensorflow of the tensorflow-cpu wheel that pip installs.',
   native:
-    'It comes with @tta/native (its tfjs entry point, @tta/native/tfjs): rebuild it with `pnpm --filter @tta/native build` (needs cmake and a C++ compiler; OpenBLAS makes it fast).',
+    'It comes with @tta/tfjs-backend-native: rebuild it with `pnpm --filter @tta/tfjs-backend-native build` (needs cmake and a C++ compiler; OpenBLAS makes it fast).',
   wasm: 'Install @tensorflow/tfjs-backend-wasm 4.22.0 (a dependency of @tta/model; reinstall with pnpm install).',
   cpu: 'Install @tensorflow/tfjs-backend-cpu 4.22.0 (a dependency of @tta/model; reinstall with pnpm install).',
 };
@@ -155,9 +155,9 @@ async function activate(name: Exclude<BackendName, 'auto'>, load: (id: string) =
       return 'tensorflow';
     }
     case 'native': {
-      load('@tta/native/tfjs');
+      load('@tta/tfjs-backend-native');
       if (tf.findBackendFactory('native') === null)
-        throw new Error("@tta/native/tfjs loaded but registered no backend named 'native'");
+        throw new Error("@tta/tfjs-backend-native loaded but registered no backend named 'native'");
       if (!(await tf.setBackend('native'))) throw new Error('the native backend failed to initialise');
       return 'native';
     }

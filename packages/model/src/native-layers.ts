@@ -1,5 +1,5 @@
 // Keras' Conv2D and BatchNormalization, with their training-mode computations on the native
-// backend as single fused kernels (@tta/native/tfjs's fusedConv2d and batchNormTraining).
+// backend as single fused kernels (@tta/tfjs-backend-native's fusedConv2d and batchNormTraining).
 // Profiling the reference CNN's training step showed tfjs-core's compositions taking most of
 // it: batch norm as tf.moments and tf.batchNorm (about thirty full-size passes forward and
 // backward, plus gradient sums where x feeds three ops), and Conv2D + relu split into Conv2D,
@@ -22,17 +22,17 @@ const KerasBatchNormalization = tfl.layers.batchNormalization().constructor as L
 >;
 const KerasConv2D = tfl.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as LayerClass<Conv2DArgs>;
 
-type NativeOps = typeof import('@tta/native/tfjs');
+type NativeOps = typeof import('@tta/tfjs-backend-native');
 
 /**
- * @tta/native/tfjs when it is loaded (selecting the native backend loads it), else null; with
+ * @tta/tfjs-backend-native when it is loaded (selecting the native backend loads it), else null; with
  * `running`, only while the native backend runs.
  */
 export function nativeOps(running = true): NativeOps | null {
   const loaded = running ? tf.getBackend() === 'native' : tf.findBackendFactory('native') != null;
   // Required lazily: importing it loads the addon, which is optional for this package.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return loaded ? (require('@tta/native/tfjs') as NativeOps) : null;
+  return loaded ? (require('@tta/tfjs-backend-native') as NativeOps) : null;
 }
 
 function singleInput(inputs: Tensor | Tensor[]): Tensor | undefined {

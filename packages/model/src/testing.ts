@@ -25,15 +25,28 @@ export function writeLinearGraph(
     softmax: boolean;
     seed?: number;
     dynamic?: boolean;
+    /**
+     * Follow the MatMul with Mul(., scale) and AddV2(., offset), constant per class: a batch
+     * normalisation as the converter folds one.
+     */
+    affine?: boolean;
   },
 ): LinearGraph {
   const features = o.height * o.width * o.channels;
   let state = o.seed ?? 7;
   const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   const weights = Float32Array.from({ length: features * o.classes }, () => (random() - 0.5) * 0.2);
+  const scale = Float32Array.from({ length: o.classes }, () => 0.5 + random());
+  const offset = Float32Array.from({ length: o.classes }, () => random() - 0.5);
+  const last = o.affine ? 'affine' : 'logits';
   const dims = (values: number[]) => ({ dim: values.map((size) => ({ size: String(size) })) });
   const input = o.dynamic ? [-1, -1, -1, o.channels] : [-1, o.height, o.width, o.channels];
   const float = { type: 'DT_FLOAT' };
+  const vector = (name: string) => ({
+    name,
+    op: 'Const',
+    attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims([o.classes]) } }, dtype: float },
+  });
   const nodes = [
     { name: 'x', op: 'Placeholder', attr: { dtype: float, shape: { shape: dims(input) } } },
     {
@@ -53,8 +66,16 @@ export function writeLinearGraph(
       input: ['flat', 'W'],
       attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } },
     },
-    ...(o.softmax ? [{ name: 'probs', op: 'Softmax', input: ['logits'], attr: { T: float } }] : []),
-    { name: 'Identity', op: 'Identity', input: [o.softmax ? 'probs' : 'logits'], attr: { T: float } },
+    ...(o.affine
+      ? [
+          vector('affine_scale'),
+          vector('affine_offset'),
+          { name: 'scaled', op: 'Mul', input: ['logits', 'affine_scale'], attr: { T: float } },
+          { name: 'affine', op: 'AddV2', input: ['scaled', 'affine_offset'], attr: { T: float } },
+        ]
+      : []),
+    ...(o.softmax ? [{ name: 'probs', op: 'Softmax', input: [last], attr: { T: float } }] : []),
+    { name: 'Identity', op: 'Identity', input: [o.softmax ? 'probs' : last], attr: { T: float } },
   ];
   const json = {
     format: 'graph-model',
@@ -71,6 +92,12 @@ export function writeLinearGraph(
         weights: [
           { name: 'W', shape: [features, o.classes], dtype: 'float32' },
           { name: 'flat_shape', shape: [2], dtype: 'int32' },
+          ...(o.affine
+            ? [
+                { name: 'affine_scale', shape: [o.classes], dtype: 'float32' },
+                { name: 'affine_offset', shape: [o.classes], dtype: 'float32' },
+              ]
+            : []),
         ],
       },
     ],
@@ -80,7 +107,11 @@ export function writeLinearGraph(
   const shape = new Int32Array([-1, features]);
   fs.writeFileSync(
     path.join(dir, 'group1-shard1of1.bin'),
-    Buffer.concat([Buffer.from(weights.buffer), Buffer.from(shape.buffer)]),
+    Buffer.concat([
+      Buffer.from(weights.buffer),
+      Buffer.from(shape.buffer),
+      ...(o.affine ? [Buffer.from(scale.buffer), Buffer.from(offset.buffer)] : []),
+    ]),
   );
   return {
     weights,
@@ -92,6 +123,7 @@ export function writeLinearGraph(
           const x = images[i * features + f]!;
           for (let k = 0; k < o.classes; k++) logits[k]! += x * weights[f * o.classes + k]!;
         }
+        if (o.affine) for (let k = 0; k < o.classes; k++) logits[k] = logits[k]! * scale[k]! + offset[k]!;
         if (o.softmax) {
           const max = Math.max(...logits);
           let sum = 0;

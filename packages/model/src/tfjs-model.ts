@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Classifier, Preprocessing } from '@tta/core';
 import { described, invalidParameterError, isPlainObject, outOfRangeError } from '@tta/util';
 import { loadModel, ModelFileError, readModelJson, readWeights, type ModelFormat, type ModelMetadata } from './io';
+import { fuseChannelAffine } from './graph-rewrite';
 
 export type AnyModel = tfl.LayersModel | tfc.GraphModel;
 
@@ -32,6 +33,11 @@ export interface LoadTfjsModelOptions {
    * for a fixed-size model it must match.
    */
   imageSize?: readonly [number, number];
+  /**
+   * Merge the converter's Mul + AddV2 pairs (folded batch normalisations) into one batch-norm op
+   * each, which computes the same values in one pass over the activations. Default true.
+   */
+  optimizeGraph?: boolean;
 }
 
 /** The model.json a --model argument names: the file itself, or model.json in a folder. */
@@ -93,10 +99,13 @@ function graphSignatureDims(json: tf.io.ModelJSON, kind: 'inputs' | 'outputs'): 
   return first?.tensorShape?.dim?.map((d) => knownDim(d.size) ?? null);
 }
 
-async function loadGraph(file: string, json: tf.io.ModelJSON): Promise<tfc.GraphModel> {
-  const { specs, data } = readWeights(path.dirname(file), file, json.weightsManifest);
+async function loadGraph(file: string, json: tf.io.ModelJSON, optimize: boolean): Promise<tfc.GraphModel> {
+  const weights = readWeights(path.dirname(file), file, json.weightsManifest);
+  const { topology, specs, data } = optimize
+    ? fuseChannelAffine(json.modelTopology, weights.specs, weights.data)
+    : { topology: json.modelTopology, ...weights };
   const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: json.modelTopology,
+    modelTopology: topology as tf.io.ModelJSON['modelTopology'],
     format: json.format,
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy ?? undefined,
@@ -151,6 +160,9 @@ export async function loadTfjsModel(location: string, options: LoadTfjsModelOpti
   ) {
     throw invalidParameterError('options.imageSize', 'an array [height, width] of positive integers', imageSize);
   }
+  const optimizeGraph = options.optimizeGraph ?? true;
+  if (typeof optimizeGraph !== 'boolean')
+    throw invalidParameterError('options.optimizeGraph', 'a boolean', options.optimizeGraph);
   const file = modelJsonPath(location);
   const json = readModelJson(file);
   if (json.format === 'layers-model') {
@@ -181,7 +193,7 @@ export async function loadTfjsModel(location: string, options: LoadTfjsModelOpti
       throw error;
     }
   }
-  const model = await loadGraph(file, json);
+  const model = await loadGraph(file, json, optimizeGraph);
   try {
     const inputShape = imageInputShape(file, graphSignatureDims(json, 'inputs') ?? model.inputs[0]?.shape, imageSize);
     if (model.inputs.length !== 1)

@@ -19,7 +19,7 @@ test('auto falls back past missing backends, and says why each was skipped', asy
   const all = [
     '@tensorflow/tfjs-node-gpu',
     '@tensorflow/tfjs-node',
-    '@tta/native/tfjs',
+    '@tta/tfjs-backend-native',
     '@tensorflow/tfjs-backend-wasm',
   ];
   const selection = await selectBackend('auto', { explain: true, log: (l) => lines.push(l), require: missing(all) });
@@ -51,8 +51,8 @@ test('an unavailable backend asked for by name is a clear error saying how to ge
   await expect(selectBackend('tensorflow', { require: missing(['@tensorflow/tfjs-node']) })).rejects.toThrow(
     /run `bash scripts\/setup-tensorflow\.sh` .*@tensorflow\/tfjs-node 4\.22\.0 against the libtensorflow of the tensorflow-cpu wheel/,
   );
-  await expect(selectBackend('native', { require: missing(['@tta/native/tfjs']) })).rejects.toThrow(
-    /@tta\/native\/tfjs/,
+  await expect(selectBackend('native', { require: missing(['@tta/tfjs-backend-native']) })).rejects.toThrow(
+    /@tta\/tfjs-backend-native/,
   );
   await expect(selectBackend('metal' as never)).rejects.toThrow(
     /Expected one of auto, tensorflow-gpu, tensorflow, native, wasm, cpu for backend but received 'metal'/,

@@ -9,11 +9,11 @@ import { augmentReference, softVoteReference } from '@tta/native/reference';
 import { isTtaError } from '@tta/util';
 import { loadTfjsModel, rowsAreProbabilities, saveModel, selectBackend, tfjsClassifier, withTta } from '../src';
 import { writeLinearGraph } from '../src/testing';
-import { cifarTestImages, kerasModelDir } from './helpers';
+import { cifarTestImages, kerasModelDir, testBackend } from './helpers';
 
 let tmp: string;
 beforeAll(async () => {
-  await selectBackend('auto');
+  await selectBackend(testBackend('native'));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tta-tfjs-model-'));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -21,12 +21,19 @@ export function temporaryPath(target: string): string {
   return sibling(target, 'tmp');
 }
 
-/** Writes `data` to `file` atomically (temporary file in the same folder, then rename). */
+/** Writes `data` to `file` atomically (temporary file in the same folder, fsynced, then renamed). */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const target = path.resolve(file);
   const temporary = temporaryPath(target);
   try {
-    fs.writeFileSync(temporary, data);
+    // fsync before the rename: after a power cut the target is the old file or the whole new one.
+    const fd = fs.openSync(temporary, 'wx');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(temporary, target);
   } catch (error) {
     fs.rmSync(temporary, { force: true });

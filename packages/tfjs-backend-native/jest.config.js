@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset.js'), roots: ['<rootDir>/lib', '<rootDir>/test'] };

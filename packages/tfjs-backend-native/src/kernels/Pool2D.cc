@@ -1,0 +1,260 @@
+#include "Pool2D.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common.h"
+
+namespace tta {
+
+namespace {
+
+struct PoolGeometry {
+  size_t n, h, w, c, fh, fw, sh, sw;
+  ptrdiff_t padTop, padLeft;
+  size_t outH, outW, xSize, ySize;
+
+  // In-bounds window rows/cols of output (oy, ox), clamped like the cpu backend.
+  void Window(size_t oy, size_t ox, size_t* y0, size_t* y1, size_t* x0, size_t* x1) const {
+    const ptrdiff_t ry = static_cast<ptrdiff_t>(oy * sh) - padTop;
+    const ptrdiff_t rx = static_cast<ptrdiff_t>(ox * sw) - padLeft;
+    *y0 = static_cast<size_t>(std::max<ptrdiff_t>(0, ry));
+    *y1 = static_cast<size_t>(std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(h, ry + static_cast<ptrdiff_t>(fh))));
+    *x0 = static_cast<size_t>(std::max<ptrdiff_t>(0, rx));
+    *x1 = static_cast<size_t>(std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(w, rx + static_cast<ptrdiff_t>(fw))));
+  }
+};
+
+PoolGeometry ParsePool(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  auto dims = TypedArrayArg<int32_t>(value, napi_int32_array, "dims");
+  if (dims.length != 12) throw Napi::RangeError::New(env, "native: pool dims must hold 12 integers");
+  const int32_t* d = dims.data;
+  for (int i = 0; i < 12; ++i) {
+    if (i == 8 || i == 9) continue;
+    const int lo = (i >= 4 && i <= 7) ? 1 : 0;
+    if (d[i] < lo) throw Napi::RangeError::New(env, "native: pool dims out of range");
+  }
+  PoolGeometry g{};
+  g.n = d[0];
+  g.h = d[1];
+  g.w = d[2];
+  g.c = d[3];
+  g.fh = d[4];
+  g.fw = d[5];
+  g.sh = d[6];
+  g.sw = d[7];
+  g.padTop = d[8];
+  g.padLeft = d[9];
+  g.outH = d[10];
+  g.outW = d[11];
+  if (!CheckedProduct({g.n, g.h, g.w, g.c}, &g.xSize) || !CheckedProduct({g.n, g.outH, g.outW, g.c}, &g.ySize)) {
+    throw Napi::RangeError::New(env, "native: pool sizes overflow");
+  }
+  return g;
+}
+
+void Expect(Napi::Env env, size_t actual, size_t expected, const char* name) {
+  if (actual != expected) {
+    throw Napi::RangeError::New(env, std::string("native: pool ") + name + " has " + std::to_string(actual) +
+                                         " elements, expected " + std::to_string(expected));
+  }
+}
+
+void MaxInto(float* __restrict best, const float* __restrict p, size_t n) {
+  for (size_t i = 0; i < n; ++i) best[i] = p[i] > best[i] ? p[i] : best[i];
+}
+
+// q = d where p equals the window's maximum and no earlier pixel took it (open), else 0.
+// Bit masks instead of `&&` and `?:` on loads: GCC vectorises this on baseline x86-64,
+// and random data would mispredict every branch.
+void PassToFirstMax(const float* __restrict p, const float* __restrict best, const float* __restrict d,
+                    uint32_t* __restrict open, float* __restrict q, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t hit = (p[i] == best[i] ? ~0u : 0u) & open[i];
+    uint32_t bits;
+    std::memcpy(&bits, d + i, 4);
+    bits &= hit;
+    std::memcpy(q + i, &bits, 4);
+    open[i] &= ~hit;
+  }
+}
+
+}  // namespace
+
+Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5) throw Napi::TypeError::New(env, "native: pool2d expects 5 arguments");
+  auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
+  const int kind = static_cast<int>(IntegerArg(info[1], 0, 1, "kind"));
+  const PoolGeometry g = ParsePool(info[2]);
+  auto y = TypedArrayArg<float>(info[3], napi_float32_array, "out");
+  const unsigned threads = ThreadsArg(info[4]);
+  Expect(env, x.length, g.xSize, "x");
+  Expect(env, y.length, g.ySize, "out");
+  if (Overlaps(x.data, g.xSize * 4, y.data, g.ySize * 4))
+    throw Napi::RangeError::New(env, "native: pool out overlaps x");
+  const size_t rows = g.n * g.outH;
+  ParallelFor(rows, ThreadsFor(g.ySize * g.fh * g.fw, threads), [&](size_t begin, size_t end) {
+    std::vector<float> acc(g.c);
+    for (size_t r = begin; r < end; ++r) {
+      const size_t b = r / g.outH, oy = r % g.outH;
+      const float* image = x.data + b * g.h * g.w * g.c;
+      for (size_t ox = 0; ox < g.outW; ++ox) {
+        size_t y0, y1, x0, x1;
+        g.Window(oy, ox, &y0, &y1, &x0, &x1);
+        float* __restrict a = acc.data();
+        std::fill(acc.begin(), acc.end(), kind == 0 ? -std::numeric_limits<float>::infinity() : 0.0f);
+        for (size_t iy = y0; iy < y1; ++iy) {
+          for (size_t ix = x0; ix < x1; ++ix) {
+            const float* __restrict p = image + (iy * g.w + ix) * g.c;
+            if (kind == 0) {
+              for (size_t ci = 0; ci < g.c; ++ci) a[ci] = p[ci] > a[ci] ? p[ci] : a[ci];
+            } else {
+              for (size_t ci = 0; ci < g.c; ++ci) a[ci] += p[ci];
+            }
+          }
+        }
+        float* o = y.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
+        if (kind == 0) {
+          std::memcpy(o, a, g.c * sizeof(float));
+        } else {
+          // 0 / 0 = NaN for a window entirely in the padding, as on the cpu backend.
+          const float count = static_cast<float>((y1 - y0) * (x1 - x0));
+          for (size_t ci = 0; ci < g.c; ++ci) o[ci] = a[ci] / count;
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5) throw Napi::TypeError::New(env, "native: maxPoolGrad expects 5 arguments");
+  auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
+  auto x = TypedArrayArg<float>(info[1], napi_float32_array, "x");
+  const PoolGeometry g = ParsePool(info[2]);
+  auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
+  const unsigned threads = ThreadsArg(info[4]);
+  Expect(env, dy.length, g.ySize, "dy");
+  Expect(env, x.length, g.xSize, "x");
+  Expect(env, dx.length, g.xSize, "dx");
+  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4) || Overlaps(dx.data, g.xSize * 4, x.data, g.xSize * 4)) {
+    throw Napi::RangeError::New(env, "native: maxPoolGrad dx overlaps an input");
+  }
+  // Windows that do not overlap (stride >= window, as in Keras' MaxPooling2D) own their
+  // pixels: dx is written once, branch-free and vectorisable, instead of scattered.
+  if (g.sh >= g.fh && g.sw >= g.fw) {
+    const bool tiles =
+        g.padTop == 0 && g.padLeft == 0 && g.sh == g.fh && g.sw == g.fw && g.outH * g.fh == g.h && g.outW * g.fw == g.w;
+    ParallelFor(g.n, ThreadsFor(g.xSize, threads), [&](size_t begin, size_t end) {
+      std::vector<float> bestBuffer(g.c);
+      std::vector<uint32_t> openBuffer(g.c);
+      for (size_t b = begin; b < end; ++b) {
+        const float* image = x.data + b * g.h * g.w * g.c;
+        float* grad = dx.data + b * g.h * g.w * g.c;
+        if (!tiles) std::memset(grad, 0, g.h * g.w * g.c * sizeof(float));
+        for (size_t oy = 0; oy < g.outH; ++oy) {
+          for (size_t ox = 0; ox < g.outW; ++ox) {
+            size_t y0, y1, x0, x1;
+            g.Window(oy, ox, &y0, &y1, &x0, &x1);
+            float* best = bestBuffer.data();
+            uint32_t* open = openBuffer.data();
+            std::fill(bestBuffer.begin(), bestBuffer.end(), -std::numeric_limits<float>::infinity());
+            for (size_t iy = y0; iy < y1; ++iy) {
+              for (size_t ix = x0; ix < x1; ++ix) MaxInto(best, image + (iy * g.w + ix) * g.c, g.c);
+            }
+            // The first pixel equal to the maximum takes the gradient, as with the strict
+            // `>` scan below; a window of only -inf or NaN passes none.
+            for (size_t ci = 0; ci < g.c; ++ci)
+              open[ci] = best[ci] == -std::numeric_limits<float>::infinity() ? 0u : ~0u;
+            const float* d = dy.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
+            for (size_t iy = y0; iy < y1; ++iy) {
+              for (size_t ix = x0; ix < x1; ++ix) {
+                const size_t offset = (iy * g.w + ix) * g.c;
+                PassToFirstMax(image + offset, best, d, open, grad + offset, g.c);
+              }
+            }
+          }
+        }
+      }
+    });
+    return env.Undefined();
+  }
+  // Whole images per task: windows of one image only scatter into that image.
+  ParallelFor(g.n, ThreadsFor(g.ySize * g.fh * g.fw, threads), [&](size_t begin, size_t end) {
+    std::vector<float> best(g.c);
+    std::vector<size_t> where(g.c);
+    const size_t none = static_cast<size_t>(-1);
+    for (size_t b = begin; b < end; ++b) {
+      const float* image = x.data + b * g.h * g.w * g.c;
+      float* grad = dx.data + b * g.h * g.w * g.c;
+      std::memset(grad, 0, g.h * g.w * g.c * sizeof(float));
+      for (size_t oy = 0; oy < g.outH; ++oy) {
+        for (size_t ox = 0; ox < g.outW; ++ox) {
+          size_t y0, y1, x0, x1;
+          g.Window(oy, ox, &y0, &y1, &x0, &x1);
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill(where.begin(), where.end(), none);
+          for (size_t iy = y0; iy < y1; ++iy) {
+            for (size_t ix = x0; ix < x1; ++ix) {
+              const size_t offset = (iy * g.w + ix) * g.c;
+              const float* p = image + offset;
+              for (size_t ci = 0; ci < g.c; ++ci) {
+                if (p[ci] > best[ci]) {
+                  best[ci] = p[ci];
+                  where[ci] = offset + ci;
+                }
+              }
+            }
+          }
+          const float* d = dy.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
+          for (size_t ci = 0; ci < g.c; ++ci) {
+            if (where[ci] != none) grad[where[ci]] += d[ci];
+          }
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+Napi::Value AvgPoolGradJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 4) throw Napi::TypeError::New(env, "native: avgPoolGrad expects 4 arguments");
+  auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
+  const PoolGeometry g = ParsePool(info[1]);
+  auto dx = TypedArrayArg<float>(info[2], napi_float32_array, "dx");
+  const unsigned threads = ThreadsArg(info[3]);
+  Expect(env, dy.length, g.ySize, "dy");
+  Expect(env, dx.length, g.xSize, "dx");
+  if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4))
+    throw Napi::RangeError::New(env, "native: avgPoolGrad dx overlaps dy");
+  const float weight = 1.0f / static_cast<float>(g.fh * g.fw);
+  ParallelFor(g.n, ThreadsFor(g.ySize * g.fh * g.fw, threads), [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b) {
+      float* grad = dx.data + b * g.h * g.w * g.c;
+      std::memset(grad, 0, g.h * g.w * g.c * sizeof(float));
+      for (size_t oy = 0; oy < g.outH; ++oy) {
+        for (size_t ox = 0; ox < g.outW; ++ox) {
+          size_t y0, y1, x0, x1;
+          g.Window(oy, ox, &y0, &y1, &x0, &x1);
+          const float* __restrict d = dy.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
+          for (size_t iy = y0; iy < y1; ++iy)
+            for (size_t ix = x0; ix < x1; ++ix) {
+              float* __restrict p = grad + (iy * g.w + ix) * g.c;
+              for (size_t ci = 0; ci < g.c; ++ci) p[ci] += d[ci];
+            }
+        }
+      }
+      for (size_t i = 0; i < g.h * g.w * g.c; ++i) grad[i] *= weight;
+    }
+  });
+  return env.Undefined();
+}
+
+}  // namespace tta

@@ -1,0 +1,256 @@
+#include "onednn.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace tta {
+namespace {
+
+bool EnabledByDefault() {
+  const char* setting = std::getenv("TTA_NATIVE_ONEDNN");
+  return OnednnAvailable() && (setting == nullptr || std::strcmp(setting, "0") != 0);
+}
+
+std::atomic<bool> enabled{EnabledByDefault()};
+std::atomic<size_t> convolutions{0};
+
+}  // namespace
+
+bool SetOnednnEnabled(bool on) {
+  enabled = on && OnednnAvailable();
+  return enabled;
+}
+bool OnednnEnabled() { return enabled; }
+size_t OnednnConvolutions() { return convolutions; }
+
+}  // namespace tta
+
+#ifdef TTA_HAVE_DNNL
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace tta {
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Dt = memory::data_type;
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+memory::dim D(size_t v) { return static_cast<memory::dim>(v); }
+
+// oneDNN's logical dimensions are always N, C, H, W (O, I, H, W for weights); the tags say how
+// the bytes are laid out, so TensorFlow.js' NHWC tensors and HWIO filters are used in place.
+struct Descs {
+  memory::desc src, weightsUser, weightsAny, bias, dst;
+  memory::dims strides, padL, padR;
+};
+
+bool MakeDescs(const OnednnConvShape& g, Descs* d) {
+  if (g.padTop < 0 || g.padLeft < 0) return false;
+  for (size_t v : {g.n, g.h, g.w, g.c, g.fh, g.fw, g.outC, g.sh, g.sw, g.outH, g.outW}) {
+    if (v == 0) return false;
+  }
+  // The bottom/right padding that gives exactly outH x outW (oneDNN checks it with a floor).
+  auto padEnd = [](size_t in, size_t k, size_t s, size_t out, ptrdiff_t begin) -> ptrdiff_t {
+    ptrdiff_t end = static_cast<ptrdiff_t>((out - 1) * s + k) - static_cast<ptrdiff_t>(in) - begin;
+    if (end < 0) end = 0;
+    const ptrdiff_t span = static_cast<ptrdiff_t>(in) + begin + end - static_cast<ptrdiff_t>(k);
+    return span >= 0 && static_cast<size_t>(span) / s + 1 == out ? end : -1;
+  };
+  const ptrdiff_t padBottom = padEnd(g.h, g.fh, g.sh, g.outH, g.padTop);
+  const ptrdiff_t padRight = padEnd(g.w, g.fw, g.sw, g.outW, g.padLeft);
+  if (padBottom < 0 || padRight < 0) return false;
+  d->src = memory::desc({D(g.n), D(g.c), D(g.h), D(g.w)}, Dt::f32, Tag::nhwc);
+  d->dst = memory::desc({D(g.n), D(g.outC), D(g.outH), D(g.outW)}, Dt::f32, Tag::nhwc);
+  d->weightsUser = memory::desc({D(g.outC), D(g.c), D(g.fh), D(g.fw)}, Dt::f32, Tag::hwio);
+  d->weightsAny = memory::desc({D(g.outC), D(g.c), D(g.fh), D(g.fw)}, Dt::f32, Tag::any);
+  d->bias = memory::desc({D(g.outC)}, Dt::f32, Tag::x);
+  d->strides = {D(g.sh), D(g.sw)};
+  d->padL = {static_cast<memory::dim>(g.padTop), static_cast<memory::dim>(g.padLeft)};
+  d->padR = {static_cast<memory::dim>(padBottom), static_cast<memory::dim>(padRight)};
+  return true;
+}
+
+using Key = std::tuple<int, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, ptrdiff_t,
+                       ptrdiff_t, size_t, size_t, int>;
+
+Key KeyOf(int kind, const OnednnConvShape& g, int variant) {
+  return Key{kind, g.n, g.h, g.w, g.c, g.fh, g.fw, g.outC, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, variant};
+}
+
+// A compiled primitive and the weight layout it wants, with the reorder to or from HWIO when
+// that layout is not HWIO itself.
+struct Compiled {
+  dnnl::primitive primitive;
+  memory::desc weights;
+  bool reorderWeights = false;
+  dnnl::reorder weightsReorder;
+};
+
+std::mutex cacheMutex;
+std::map<Key, std::shared_ptr<Compiled>> cache;
+
+template <typename Build>
+std::shared_ptr<Compiled> Cached(const Key& key, Build build) {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  // A training run sees a handful of geometries; a bound keeps odd callers from growing it forever.
+  if (cache.size() >= 256) cache.clear();
+  auto compiled = std::make_shared<Compiled>(build());
+  cache.emplace(key, compiled);
+  return compiled;
+}
+
+memory Wrap(const memory::desc& desc, const void* data) { return memory(desc, Engine(), const_cast<void*>(data)); }
+
+dnnl::convolution_forward::primitive_desc ForwardDesc(const Descs& d, bool bias, dnnl::prop_kind kind,
+                                                      const dnnl::primitive_attr& attr = dnnl::primitive_attr()) {
+  const auto desc = bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, d.src,
+                                                           d.weightsAny, d.bias, d.dst, d.strides, d.padL, d.padR)
+                         : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, d.src,
+                                                           d.weightsAny, d.dst, d.strides, d.padL, d.padR);
+  return dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
+}
+
+}  // namespace
+
+bool OnednnAvailable() { return true; }
+
+std::string OnednnVersion() {
+  const dnnl_version_t* v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
+                       float* y) {
+  Descs d;
+  if (!enabled || activation < 0 || activation > 2 || !MakeDescs(g, &d)) return false;
+  try {
+    const bool hasBias = bias != nullptr;
+    auto compiled = Cached(KeyOf(0, g, activation * 2 + (hasBias ? 1 : 0)), [&] {
+      dnnl::post_ops ops;
+      if (activation == 1) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      if (activation == 2) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      const auto pd = ForwardDesc(d, hasBias, dnnl::prop_kind::forward_inference, attr);
+      Compiled c;
+      c.primitive = dnnl::convolution_forward(pd);
+      c.weights = pd.weights_desc();
+      c.reorderWeights = pd.weights_desc() != d.weightsUser;
+      if (c.reorderWeights) c.weightsReorder = dnnl::reorder(Wrap(d.weightsUser, filter), memory(c.weights, Engine()));
+      return c;
+    });
+    dnnl::stream stream(Engine());
+    memory weights = Wrap(d.weightsUser, filter);
+    if (compiled->reorderWeights) {
+      memory packed(compiled->weights, Engine());
+      compiled->weightsReorder.execute(stream, weights, packed);
+      weights = packed;
+    }
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, Wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, Wrap(d.dst, y)}};
+    if (hasBias) args.emplace(DNNL_ARG_BIAS, Wrap(d.bias, bias));
+    compiled->primitive.execute(stream, args);
+    stream.wait();
+    ++convolutions;
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx) {
+  Descs d;
+  if (!enabled || !MakeDescs(g, &d)) return false;
+  try {
+    auto compiled = Cached(KeyOf(1, g, 0), [&] {
+      const auto hint = ForwardDesc(d, false, dnnl::prop_kind::forward_training);
+      const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
+                                                       d.strides, d.padL, d.padR);
+      const dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), hint);
+      Compiled c;
+      c.primitive = dnnl::convolution_backward_data(pd);
+      c.weights = pd.weights_desc();
+      c.reorderWeights = pd.weights_desc() != d.weightsUser;
+      if (c.reorderWeights) c.weightsReorder = dnnl::reorder(Wrap(d.weightsUser, filter), memory(c.weights, Engine()));
+      return c;
+    });
+    dnnl::stream stream(Engine());
+    memory weights = Wrap(d.weightsUser, filter);
+    if (compiled->reorderWeights) {
+      memory packed(compiled->weights, Engine());
+      compiled->weightsReorder.execute(stream, weights, packed);
+      weights = packed;
+    }
+    compiled->primitive.execute(
+        stream,
+        {{DNNL_ARG_DIFF_DST, Wrap(d.dst, dy)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, Wrap(d.src, dx)}});
+    stream.wait();
+    ++convolutions;
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+bool OnednnConvBackwardWeights(const OnednnConvShape& g, const float* x, const float* dy, float* dw) {
+  Descs d;
+  if (!enabled || !MakeDescs(g, &d)) return false;
+  try {
+    auto compiled = Cached(KeyOf(2, g, 0), [&] {
+      const auto hint = ForwardDesc(d, false, dnnl::prop_kind::forward_training);
+      const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weightsAny,
+                                                          d.dst, d.strides, d.padL, d.padR);
+      const dnnl::convolution_backward_weights::primitive_desc pd(desc, Engine(), hint);
+      Compiled c;
+      c.primitive = dnnl::convolution_backward_weights(pd);
+      c.weights = pd.diff_weights_desc();
+      c.reorderWeights = pd.diff_weights_desc() != d.weightsUser;
+      if (c.reorderWeights) c.weightsReorder = dnnl::reorder(memory(c.weights, Engine()), Wrap(d.weightsUser, dw));
+      return c;
+    });
+    dnnl::stream stream(Engine());
+    memory user = Wrap(d.weightsUser, dw);
+    memory packed = compiled->reorderWeights ? memory(compiled->weights, Engine()) : user;
+    compiled->primitive.execute(
+        stream,
+        {{DNNL_ARG_SRC, Wrap(d.src, x)}, {DNNL_ARG_DIFF_DST, Wrap(d.dst, dy)}, {DNNL_ARG_DIFF_WEIGHTS, packed}});
+    if (compiled->reorderWeights) compiled->weightsReorder.execute(stream, packed, user);
+    stream.wait();
+    ++convolutions;
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+}  // namespace tta
+
+#else  // !TTA_HAVE_DNNL
+
+namespace tta {
+
+bool OnednnAvailable() { return false; }
+std::string OnednnVersion() { return ""; }
+bool OnednnConvForward(const OnednnConvShape&, const float*, const float*, const float*, int, float*) { return false; }
+bool OnednnConvBackwardData(const OnednnConvShape&, const float*, const float*, float*) { return false; }
+bool OnednnConvBackwardWeights(const OnednnConvShape&, const float*, const float*, float*) { return false; }
+
+}  // namespace tta
+
+#endif

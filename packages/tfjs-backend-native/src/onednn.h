@@ -1,0 +1,39 @@
+// NHWC 2-D convolution (forward with fused bias and activation, and both gradients) on oneDNN,
+// when the addon is built with it (TTA_HAVE_DNNL). oneDNN picks direct, im2col or Winograd
+// implementations and JIT-compiles them for the CPU it runs on; primitives are created once per
+// geometry and cached, since creating one compiles code. Callers keep their own kernels as the
+// fallback: every function returns false when oneDNN is absent or declines the geometry.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace tta {
+
+// Geometry of one convolution (dilation 1); filters are HWIO as TensorFlow.js stores them.
+struct OnednnConvShape {
+  size_t n, h, w, c, fh, fw, outC, sh, sw;
+  ptrdiff_t padTop, padLeft;
+  size_t outH, outW;
+};
+
+// Whether the addon was built with oneDNN, and its version ("" when not).
+bool OnednnAvailable();
+std::string OnednnVersion();
+// Whether the convolutions below run (on by default when built with oneDNN, unless the
+// environment says TTA_NATIVE_ONEDNN=0); off makes them return false, so callers use their
+// own kernels. Returns the state now in force.
+bool SetOnednnEnabled(bool enabled);
+bool OnednnEnabled();
+// Convolutions oneDNN has run since the addon loaded (for tests and benchmarks).
+size_t OnednnConvolutions();
+
+// y = act(conv(x, filter) + bias); activation 0 linear, 1 relu, 2 relu6; bias may be null.
+bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
+                       float* y);
+// dx = the gradient of the input from dy and the filter.
+bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx);
+// dw = the gradient of the filter (HWIO) from x and dy.
+bool OnednnConvBackwardWeights(const OnednnConvShape& g, const float* x, const float* dy, float* dw);
+
+}  // namespace tta
