@@ -176,7 +176,7 @@ export function checkDir(name: string, dir: string | undefined): string | undefi
 /** Writes the self-contained HTML report (with the versions of what ran). */
 export async function writeHtml(
   file: string,
-  content: { eval?: unknown; tune?: unknown },
+  content: { eval?: unknown; tune?: unknown; gallery?: unknown },
   config: Record<string, unknown>,
   command: string,
   argv: readonly string[],

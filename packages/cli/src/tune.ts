@@ -2,6 +2,9 @@ import { FILL_MODES, MERGE_MODES, type Fill, type Merge } from '@tta/native';
 import { tfjsClassifier, type BackendName } from '@tta/model';
 import { CIFAR10_CLASS_NAMES, stratifiedSplit, trainValidationSplit } from '@tta/data';
 import {
+  LEARNED_SHAPES,
+  TUNE_RANKS,
+  candidateOrder,
   formatViews,
   policyToJson,
   summarizePolicy,
@@ -9,7 +12,12 @@ import {
   type Candidate,
   type Classifier,
   type Images,
+  type LearnedShape,
+  type PairedComparison,
+  type TestedPolicy,
+  type TuneRank,
 } from '@tta/core';
+import { galleryOf } from './gallery';
 import { integerFlag, listFlag, parseFlags, choiceFlag } from './args';
 import {
   BACKENDS,
@@ -82,7 +90,12 @@ Chooses a TTA policy on validation data (never the test set), then reports it on
 the test set and saves it for 'tta eval --policy-file' and 'tta predict --policy-file'.
 Every candidate view of the validation images is predicted once; a grid of policies is
 scored as cheap merges of those predictions, with greedy view selection and
-confidence-gated variants; the most accurate wins (ties: fewest forward passes).
+confidence-gated variants, and learned merges (a weight per view, or per view and class,
+fitted on validation NLL and scored out of fold); the most accurate wins (ties: fewest
+forward passes), or with --rank calibrated-nll the lowest NLL after temperature scaling.
+Every candidate gets a temperature fitted on validation NLL; the saved policy carries its
+own. The test set is used once: the chosen policy, the best learned merge and the mean
+merge of the same views (paired, McNemar), before and after their temperatures.
 
 With --model and --images, your model is tuned on a stratified share of your folder
 (--validation N) or on another folder (--validation-images DIR) and tested on the rest.
@@ -108,6 +121,8 @@ reference CNN is trained (or reused) on CIFAR-10's training set minus the valida
   --merges LIST           merge modes to try (default ${MERGE_MODES.filter((m) => m !== 'sum').join(',')})
   --identity-weights LIST weights of the identity view to try (default 1,2,4)
   --greedy N              largest greedy view set (default 8)
+  --learned LIST          learned merges to try: view, view-class, or none (default view,view-class)
+  --rank MODE             ${TUNE_RANKS.join(' | ')} (default accuracy)
   --out FILE              where to save the chosen policy (default tta-policy.json)
   --no-cache              always train
   --cache-dir DIR         model cache
@@ -142,6 +157,8 @@ const FLAGS = {
   merges: { type: 'string' },
   'identity-weights': { type: 'string' },
   greedy: { type: 'string' },
+  learned: { type: 'string' },
+  rank: { type: 'string' },
   out: { type: 'string' },
   'no-cache': { type: 'boolean' },
   'cache-dir': { type: 'string' },
@@ -186,6 +203,9 @@ export async function runTune(argv: readonly string[]): Promise<number> {
     merges: listFlag<Merge>('merges', f.merges, MERGE_MODES) ?? (['mean', 'gmean', 'max', 'vote'] as Merge[]),
     identityWeights: integerList('identity-weights', f['identity-weights'], 1, 100) ?? [1, 2, 4],
     greedyMax: integerFlag('greedy', f.greedy, { min: 1, max: 64 }) ?? 8,
+    learned:
+      f.learned === 'none' ? [] : (listFlag<LearnedShape>('learned', f.learned, LEARNED_SHAPES) ?? [...LEARNED_SHAPES]),
+    rank: choiceFlag<TuneRank>('rank', f.rank, TUNE_RANKS) ?? 'accuracy',
     ...searchFamilies(f.search, f.zooms),
   };
   const user = parseUserModelFlags(f, false);
@@ -231,13 +251,18 @@ export async function runTune(argv: readonly string[]): Promise<number> {
         );
     try {
       const progress = viewProgress('predict views', output, interrupt.signal);
-      const { tune, test: testEval } = await tuneThenTest(setup.classifier, setup.validation, setup.test, search, {
+      const {
+        tune,
+        test: testEval,
+        tested,
+        paired,
+      } = await tuneThenTest(setup.classifier, setup.validation, setup.test, search, {
         seed,
         signal: interrupt.signal,
         onProgress: progress.onProgress,
       });
       progress.finish();
-      const best = summarizePolicy(testEval.runs, [testEval.baseline], { seed });
+      const best = summarizePolicy([testEval.runs[0]!], [testEval.baseline], { seed });
       const baseline = summarizePolicy([testEval.baseline], [testEval.baseline], { seed });
       const bad = setup.skipped();
       if (bad.length > 0)
@@ -247,6 +272,7 @@ export async function runTune(argv: readonly string[]): Promise<number> {
         backend,
         data: { ...setup.data, ...(bad.length > 0 ? { skipped: bad } : {}) },
         model: setup.model,
+        rank: tune.rank,
         candidates: tune.candidates.map(candidateJson),
         greedy: tune.greedy,
         best: {
@@ -255,18 +281,21 @@ export async function runTune(argv: readonly string[]): Promise<number> {
           test: best,
           baseline,
         },
+        tested: tested.map(testedJson),
+        paired,
         leaveOneOut: tune.leaveOneOut,
         disagreement: tune.disagreement,
         policyFile: policyOut,
       };
       printTune(output, tune, best, baseline, policyOut);
+      printCalibration(output, tested, paired);
       // Written after the results are shown, so that a failing write cannot lose them.
       writeJson(policyOut, policyToJson(tune.best.policy), '--out');
       if (f.json !== undefined) writeJson(f.json, report);
       if (f.html !== undefined)
         await writeHtml(
           f.html,
-          { tune: report },
+          { tune: report, gallery: await galleryOf(setup.test, testEval, tested, interrupt.signal) },
           { ...search, validation: validationCount, epochs, batchSize, seed, trainLimit, testLimit },
           'tune',
           argv,
@@ -292,7 +321,54 @@ function candidateJson(c: Candidate) {
     gate: c.policy.gate ? { margin: c.policy.gate.margin, gatedFraction: c.gatedFraction } : undefined,
     accuracy: c.accuracy,
     nll: c.nll,
+    ece: c.ece,
+    temperature: c.temperature,
+    calibratedNll: c.calibratedNll,
+    calibratedEce: c.calibratedEce,
+    ...(c.policy.learned
+      ? { learned: { ...c.policy.learned, views: c.policy.views.map((v) => formatViews([v])) } }
+      : {}),
+    ...(c.meanOfSameViews ? { meanOfSameViews: c.meanOfSameViews.name } : {}),
   };
+}
+
+function testedJson(t: TestedPolicy) {
+  const figures = (m: TestedPolicy['metrics']) => ({ accuracy: m.accuracy, nll: m.nll, ece: m.ece, brier: m.brier });
+  return {
+    role: t.role,
+    name: t.name,
+    viewSpec: formatViews(t.policy.views),
+    merge: t.policy.merge,
+    temperature: t.temperature,
+    test: figures(t.metrics),
+    calibrated: figures(t.calibrated),
+  };
+}
+
+/** Test-set NLL and ECE of each tested policy before and after its validation temperature, and the pairings. */
+function printCalibration(output: Output, tested: readonly TestedPolicy[], paired: readonly PairedComparison[]): void {
+  output.result('');
+  output.result('Test (once), each policy with the temperature fitted for it on validation data');
+  output.result(
+    formatTable(
+      ['policy', 'role', 'T', 'acc', 'NLL', 'NLL (T)', 'ECE', 'ECE (T)'],
+      tested.map((t) => [
+        t.name,
+        t.role,
+        t.temperature.toFixed(3),
+        pct(t.metrics.accuracy),
+        t.metrics.nll.toFixed(4),
+        t.calibrated.nll.toFixed(4),
+        pct(t.metrics.ece),
+        pct(t.calibrated.ece),
+      ]),
+    ),
+  );
+  for (const p of paired) {
+    output.result(
+      `${p.policy} vs ${p.against}: ${pp(p.accuracyDifference)} (right only with it ${p.policyOnly}, only without ${p.againstOnly}), McNemar p ${pValue(p.mcnemarP)}; NLL (T) ${p.calibratedNllDifference >= 0 ? '+' : ''}${p.calibratedNllDifference.toFixed(4)}`,
+    );
+  }
 }
 
 /** The reference CNN, trained (or reused) on CIFAR-10's training set minus the validation images. */
@@ -444,11 +520,11 @@ function printTune(
 ): void {
   // The cost/accuracy table: the best candidate at each cost level (forward passes, rounded).
   const byCost = new Map<number, Candidate>();
+  const order = candidateOrder(tune.rank);
   for (const c of tune.candidates) {
     const cost = Math.round(c.forwardPasses * 10) / 10;
     const current = byCost.get(cost);
-    if (!current || c.accuracy > current.accuracy || (c.accuracy === current.accuracy && c.nll < current.nll))
-      byCost.set(cost, c);
+    if (!current || order(c, current) < 0) byCost.set(cost, c);
   }
   const rows = [...byCost.entries()]
     .sort((a, b) => a[0] - b[0])
@@ -457,11 +533,12 @@ function printTune(
       c.name,
       pct(c.accuracy),
       c.nll.toFixed(4),
+      c.calibratedNll.toFixed(4),
       c === tune.best ? '<- chosen' : '',
     ]);
   output.result('');
   output.result(`Validation: ${tune.candidates.length} candidate policies (best per cost level)`);
-  output.result(formatTable(['passes/img', 'policy', 'val acc', 'val NLL', ''], rows));
+  output.result(formatTable(['passes/img', 'policy', 'val acc', 'val NLL', 'NLL (T)', ''], rows));
   output.result('');
   output.result(
     `Chosen: ${tune.best.name} (${formatViews(tune.best.policy.views)}; ${tune.best.forwardPasses.toFixed(2)} passes per image)`,

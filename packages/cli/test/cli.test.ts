@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { augmentReference, softVoteReference } from '@tta/native/reference';
 import { BIN, REAL_DATA, hasRealData, runCli, tempDir, writeSyntheticCifar } from './helpers';
@@ -281,6 +281,97 @@ describe('tta on synthetic data (end to end)', () => {
     const report = JSON.parse(e.stdout);
     expect(report.policies).toHaveLength(1);
     expect(report.policies[0].name).toBe(saved.name);
+  });
+
+  test('tune --rank calibrated-nll with learned merges: tested once, paired against the mean, and eval --policy-file reproduces them', async () => {
+    const dir = tempDir('learned');
+    // An untrained CNN: its near-uniform predictions change under shifts and flips, so TTA fixes
+    // and breaks some images and the gallery has thumbnails to show (a trained one gets this data all right).
+    const modelDir = path.join(dir, 'cnn');
+    const { createModel, saveModel, selectBackend } = await import('@tta/model');
+    await selectBackend('native');
+    const untrained = createModel('reference-cnn', { inputShape: [32, 32, 3], seed: 3 });
+    await saveModel(untrained, modelDir, { architecture: 'reference-cnn' } as never);
+    untrained.dispose();
+    const policy = path.join(dir, 'best.json');
+    const html = path.join(dir, 'report.html');
+    const model = ['--data', data, '--no-verify', '--model', modelDir, '--quiet'];
+    const r = await runCli([
+      'tune',
+      ...model,
+      '--validation',
+      '200',
+      '--shifts',
+      '1',
+      '--fills',
+      'nearest',
+      '--merges',
+      'mean,gmean',
+      '--identity-weights',
+      '1',
+      '--greedy',
+      '3',
+      '--rank',
+      'calibrated-nll',
+      '--learned',
+      'view,view-class',
+      '--out',
+      policy,
+      '--json',
+      path.join(dir, 'tune.json'),
+      '--html',
+      html,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/NLL \(T\)/);
+    expect(r.stdout).toMatch(/vs mean over the views of .*McNemar p/);
+    const tune = JSON.parse(readFileSync(path.join(dir, 'tune.json'), 'utf8'));
+    expect(tune.rank).toBe('calibrated-nll');
+    const lowest = Math.min(...tune.candidates.map((c: { calibratedNll: number }) => c.calibratedNll));
+    expect(tune.best.calibratedNll).toBe(lowest);
+    const saved = JSON.parse(readFileSync(policy, 'utf8'));
+    expect(saved.temperature).toBe(tune.best.temperature);
+    // Each tested learned merge, as a policy file with its weights and validation temperature.
+    const learned = tune.tested.filter((t: { merge: string }) => t.merge === 'learned');
+    expect(learned.length).toBeGreaterThanOrEqual(1);
+    const files = learned.map((t: { name: string; temperature: number }, i: number) => {
+      const c = tune.candidates.find((x: { name: string }) => x.name === t.name);
+      const file = path.join(dir, `learned-${i}.json`);
+      const { shape, weights } = c.learned;
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: t.name,
+          views: c.viewSpec,
+          fill: c.fill,
+          merge: 'learned',
+          learned: { shape, weights },
+          temperature: t.temperature,
+        }),
+      );
+      return file;
+    });
+    const e = await runCli(['eval', ...model, ...files.flatMap((f: string) => ['--policy-file', f]), '--json', '-']);
+    expect(e.code).toBe(0);
+    const evaluated = JSON.parse(e.stdout);
+    learned.forEach((t: { test: { accuracy: number }; calibrated: { nll: number } }, i: number) => {
+      expect(evaluated.policies[i].accuracy.mean).toBe(t.test.accuracy);
+      expect(evaluated.policies[i].nll).toBeCloseTo(t.calibrated.nll, 6);
+    });
+    for (const p of tune.paired) {
+      expect(p.mcnemarP).toBeGreaterThan(0);
+      expect(p.mcnemarP).toBeLessThanOrEqual(1);
+    }
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/data-chart="learned-weights"/);
+    const gallery = /<section id="gallery">[\s\S]*?<\/section>/.exec(page)![0];
+    const [, fixed, broke] = /fixed: (\d+) in all\) and from right to wrong \(broke: (\d+)\)/
+      .exec(gallery)!
+      .map(Number);
+    expect(fixed! + broke!).toBeGreaterThan(0);
+    const thumbnails = gallery.match(/<img src="data:image\/png;base64,[^"]+" width="96" height="96"/g) ?? [];
+    expect(thumbnails).toHaveLength(Math.min(12, fixed!) + Math.min(12, broke!));
   });
 
   test('Ctrl-C during training stops cleanly and leaves no half-written model in the cache', async () => {

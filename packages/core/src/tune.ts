@@ -399,10 +399,10 @@ function addLearnedCandidates(list: CandidateList, shapes: readonly LearnedShape
     const key = `${formatViews(views)}@${fill}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const meanName = `${source.name} as mean`;
+    const meanName = `mean over the views of ${source.name}`;
     const mean = list.make(meanName, { name: meanName, views, fill, merge: 'mean' }, 1);
     for (const shape of shapes) {
-      const name = `${source.name} learned${shape === 'view-class' ? ' per class' : ''}`;
+      const name = `learned${shape === 'view-class' ? ' per class' : ''} over the views of ${source.name}`;
       const { policy, score } = list.score.scoreLearned(views, fill, shape, name);
       list.add(name, policy, 1, score).meanOfSameViews = mean;
     }
@@ -474,15 +474,17 @@ export async function tunePolicy(
   addGatedCandidates(list, views.get('id')!.predictions, n, K, space.gateFractions);
 
   const best = list.best()!;
+  best.policy = { ...best.policy, name: best.name };
+  const leaveOneOut = leaveOneOutContributions(best, list.score);
   // The saved policy carries its validation temperature: its probabilities come out calibrated.
-  best.policy = { ...best.policy, name: best.name, temperature: best.temperature };
+  best.policy.temperature = best.temperature;
   return {
     rank: space.rank,
     candidates: list.all,
     greedy,
     best,
     baseline,
-    leaveOneOut: leaveOneOutContributions(best, list.score),
+    leaveOneOut,
     disagreement: disagreement(best.policy, views, truth, n, K),
     views,
   };
@@ -603,11 +605,18 @@ export function pairedComparison(a: TestedPolicy, b: TestedPolicy): PairedCompar
 /** The policies tested once after the choice: chosen, the best learned merge, their mean counterparts. */
 function policiesToTest(tune: TuneResult): { role: TestedPolicy['role']; candidate: Candidate }[] {
   const tested: { role: TestedPolicy['role']; candidate: Candidate }[] = [{ role: 'chosen', candidate: tune.best }];
-  const learned = tune.candidates.filter((c) => c.policy.merge === 'learned').sort(candidateOrder(tune.rank))[0];
-  if (learned && learned !== tune.best) tested.push({ role: 'learned', candidate: learned });
+  // The best learned merge of each shape.
+  const learned = tune.candidates.filter((c) => c.policy.merge === 'learned').sort(candidateOrder(tune.rank));
+  const shapes = new Set<string>();
+  for (const candidate of learned) {
+    if (shapes.has(candidate.policy.learned!.shape)) continue;
+    shapes.add(candidate.policy.learned!.shape);
+    if (candidate !== tune.best) tested.push({ role: 'learned', candidate });
+  }
   for (const { candidate } of [...tested]) {
-    if (candidate.meanOfSameViews)
-      tested.push({ role: 'mean of the same views', candidate: candidate.meanOfSameViews });
+    const mean = candidate.meanOfSameViews;
+    if (mean && !tested.some((t) => t.candidate === mean))
+      tested.push({ role: 'mean of the same views', candidate: mean });
   }
   return tested;
 }

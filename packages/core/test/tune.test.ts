@@ -217,6 +217,25 @@ describe('learned merges and temperature scaling in tuning', () => {
     expect(result.best.policy.temperature).toBe(result.best.temperature);
   });
 
+  test('leave-one-out compares NLL before temperature scaling on both sides', async () => {
+    const val = batch(120, 9);
+    const result = await tunePolicy(classifier(), val, val.labels, { ...small, learned: [], gateFractions: [] });
+    const { best } = result;
+    expect(best.policy.views.length).toBeGreaterThan(1);
+    expect(result.leaveOneOut).toHaveLength(best.policy.views.length);
+    result.leaveOneOut.forEach((l, v) => {
+      const rest = {
+        ...best.policy,
+        temperature: undefined,
+        views: best.policy.views.filter((_, u) => u !== v),
+        weights: best.policy.weights?.filter((_, u) => u !== v),
+      };
+      const merged = mergeFromViews(rest, result.views, 120, 4);
+      const nll = classificationMetrics(merged.scores, merged.labels, val.labels, 4).nll;
+      expect(l.nllIncrease).toBeCloseTo(nll - best.nll, 10);
+    });
+  });
+
   test("rank 'calibrated-nll' chooses the lowest NLL after temperature scaling", async () => {
     const val = batch(100, 6);
     const result = await tunePolicy(classifier(), val, val.labels, { ...small, rank: 'calibrated-nll' });

@@ -52,13 +52,22 @@ const part = (from, to) => ({
   images: split.images.subarray(from * 3072, to * 3072),
   labels: split.labels.subarray(from, to),
 });
-for (const name of ['native', 'tensorflow']) {
+// 'native, built-in conv' is native with its convolutions on its own kernels instead of oneDNN,
+// to show in the same run what oneDNN moves (only when the addon was built with oneDNN).
+const { backendInfo, useOnednn } = require('@tta/tfjs-backend-native');
+const variants = [
+  ['native', 'native', true],
+  ...(backendInfo().onednn ? [['native, built-in conv', 'native', false]] : []),
+  ['tensorflow', 'tensorflow', true],
+];
+for (const [name, backend, onednn] of variants) {
   try {
-    await model.selectBackend(name);
+    await model.selectBackend(backend);
   } catch (error) {
     console.log(`${name}: not available (${error.reason ?? error.message})`);
     continue;
   }
+  useOnednn(onednn && backendInfo().onednn !== '');
   const cnn = model.createReferenceCnn({ seed: 1 });
   await model.train(cnn, part(0, BATCH), { epochs: 1, batchSize: BATCH, seed: 1 });
   const trained = await model.train(cnn, part(BATCH, count), { epochs: 1, batchSize: BATCH, seed: 1 });
@@ -67,8 +76,17 @@ for (const name of ['native', 'tensorflow']) {
   await model.predict(cnn, part(BATCH, count).images, { batchSize: BATCH });
   const predict = (count - BATCH) / ((performance.now() - started) / 1000);
   cnn.dispose();
-  rows.push({ name, version: `tfjs backend ${name}`, train: trained.imagesPerSecond, predict, peer: false });
+  const convolutions =
+    backend !== 'native' ? '' : backendInfo().onednnEnabled ? `, oneDNN ${backendInfo().onednn}` : ', built-in conv';
+  rows.push({
+    name,
+    version: `tfjs backend ${backend}${convolutions}`,
+    train: trained.imagesPerSecond,
+    predict,
+    peer: false,
+  });
 }
+useOnednn(backendInfo().onednn !== '');
 
 // The peers, each in its own Python process.
 const python = process.env.TTA_PYTHON ?? 'python3';
@@ -108,14 +126,14 @@ const fasterPredict = peers.reduce((best, r) => (best == null || r.predict > bes
 const keras = rows.find((r) => r.name === 'keras');
 const ratio = (value, base) => (base == null ? '' : `${(value / base).toFixed(2)}x`);
 console.log(
-  `\n${'framework'.padEnd(12)}${'train img/s'.padStart(12)}${'predict img/s'.padStart(15)}` +
+  `\n${'framework'.padEnd(24)}${'train img/s'.padStart(12)}${'predict img/s'.padStart(15)}` +
     `${'train vs ' + (fasterTrain?.name ?? 'peer')}`.padStart(20) +
     `${'predict vs ' + (fasterPredict?.name ?? 'peer')}`.padStart(22) +
     '  what',
 );
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(12)}${r.train.toFixed(0).padStart(12)}${r.predict.toFixed(0).padStart(15)}` +
+    `${r.name.padEnd(24)}${r.train.toFixed(0).padStart(12)}${r.predict.toFixed(0).padStart(15)}` +
       `${ratio(r.train, fasterTrain?.train).padStart(20)}${ratio(r.predict, fasterPredict?.predict).padStart(22)}  ${r.version}`,
   );
 }

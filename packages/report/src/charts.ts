@@ -518,3 +518,83 @@ export function greedyChart(id: string, steps: GreedyStep[]): string {
     body,
   );
 }
+
+/**
+ * The weights a learned merge gave each view: one bar per view, or for a per-class merge the
+ * mean over classes with a whisker from the smallest to the largest class weight. The dashed
+ * line is the uniform weight 1/views (what a plain geometric mean would give).
+ */
+export function learnedWeightsChart(id: string, candidate: TuneCandidate, classNames: string[]): string {
+  const learned = candidate.learned!;
+  const views = learned.views ?? [];
+  const V = views.length || (learned.shape === 'view' ? learned.weights.length : 1);
+  const K = learned.shape === 'view' ? 1 : Math.max(1, Math.round(learned.weights.length / V));
+  const rows = Array.from({ length: V }, (_, v) => {
+    const values = Array.from({ length: K }, (_, k) => finite(learned.weights[v * K + k])).filter(
+      (w): w is number => w !== undefined,
+    );
+    const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+    let lo = 0;
+    let hi = 0;
+    values.forEach((w, k) => {
+      if (w < values[lo]!) lo = k;
+      if (w > values[hi]!) hi = k;
+    });
+    return { label: views[v] ?? `view ${v + 1}`, values, mean, lo, hi };
+  });
+  const left = labelWidth(
+    rows.map((r) => r.label),
+    90,
+    260,
+  );
+  const right = CHART_WIDTH - 140;
+  const top = 52;
+  const rowHeight = 24;
+  const bottom = top + rows.length * rowHeight + 8;
+  const most = Math.max(1 / V, ...rows.flatMap((r) => r.values));
+  const x = linearScale(0, most, [left, right], { ticks: 6 });
+  const perClass = learned.shape !== 'view';
+  let body = legend(
+    [
+      { label: perClass ? 'mean weight over classes' : 'weight', swatch: 'bar-gain' },
+      { label: `uniform (1/${V})`, swatch: 'baseline-line', shape: 'dash' },
+    ],
+    left,
+    36,
+  );
+  body += bottomAxis(x, bottom, top - 6, pctTick, 'weight in the merged log-probabilities');
+  rows.forEach((r, i) => {
+    const cy = top + i * rowHeight + rowHeight / 2;
+    body += `<g class="row" data-label="${escapeHtml(r.label)}">`;
+    if (i % 2 === 0)
+      body += `<rect class="band" x="0" y="${cy - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`;
+    body += label(r.label, left - 10, round1(cy + 4), 'end');
+    if (r.mean !== undefined) {
+      const h = rowHeight - 10;
+      const tip = perClass
+        ? `${r.label}: mean ${pct(r.mean, 1)}, lowest ${pct(r.values[r.lo], 1)} (${classNames[r.lo] ?? r.lo}), highest ${pct(r.values[r.hi], 1)} (${classNames[r.hi] ?? r.hi})`
+        : `${r.label}: ${pct(r.mean, 1)}`;
+      body += `<rect class="bar-gain" x="${left}" y="${cy - h / 2}" width="${Math.max(0.5, round1(x(r.mean) - left))}" height="${h}" data-value="${r.mean}"><title>${escapeHtml(tip)}</title></rect>`;
+      if (perClass && r.values.length > 1)
+        body += `<line class="whisker" x1="${x(r.values[r.lo]!)}" y1="${cy}" x2="${x(r.values[r.hi]!)}" y2="${cy}"/>`;
+      body += `<text class="value" x="${round1(Math.max(x(r.mean), perClass ? x(r.values[r.hi]!) : 0) + 6)}" y="${round1(cy + 4)}">${escapeHtml(pct(r.mean, 1))}</text>`;
+    } else {
+      body += `<text class="value" x="${left + 6}" y="${round1(cy + 4)}">${MISSING}</text>`;
+    }
+    body += '</g>';
+  });
+  const uniform = x(1 / V);
+  body += `<line class="baseline-line" x1="${uniform}" y1="${top - 6}" x2="${uniform}" y2="${bottom}"/>`;
+  const title = `Learned weights per view: ${candidate.name}`;
+  return chart(
+    {
+      id,
+      kind: 'learned-weights',
+      width: CHART_WIDTH,
+      height: bottom + 44,
+      title,
+      description: `${title}. Each bar is a view's weight in the merged log-probabilities (weights sum to 1${perClass ? ' per class; bars are means over classes, whiskers the range' : ''}); the dashed line is the uniform weight.`,
+    },
+    body,
+  );
+}

@@ -4,11 +4,17 @@ export { renderReport, bestPolicy, CIFAR10_CLASSES } from './render';
 export { writeReport } from './write';
 export { paretoFrontier } from './charts';
 export { escapeHtml } from './format';
+export { encodePng, pngDataUri } from './png';
 export type {
   DataDescription,
   DisagreementRow,
   EvalReport,
   FlipCounts,
+  GalleryInput,
+  GalleryItem,
+  LearnedWeights,
+  PairedComparison,
+  TestedPolicy,
   GreedyStep,
   LeaveOneOut,
   LiftSpread,

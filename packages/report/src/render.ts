@@ -10,11 +10,13 @@ import {
   flipsChart,
   frontierChart,
   greedyChart,
+  learnedWeightsChart,
   paretoFrontier,
   reliabilityChart,
   type FlipRow,
 } from './charts';
 import { MISSING, compact, escapeHtml, finite, fixed, integer, pValue, passes, pct, pp } from './format';
+import { checkGallery, gallerySection } from './gallery';
 import type { DataDescription, EvalReport, PolicySummary, ReportInput, TuneCandidate, TuneReport } from './types';
 
 export const CIFAR10_CLASSES = [
@@ -77,6 +79,7 @@ export function checkInput(input: unknown): asserts input is ReportInput {
     if (tune.best.test != null) checkSummary('input.tune.best.test', tune.best.test);
     if (tune.best.baseline != null) checkSummary('input.tune.best.baseline', tune.best.baseline);
   }
+  if (input.gallery != null) checkGallery(input.gallery);
 }
 
 /** The eval policy with the highest mean accuracy (first on ties). */
@@ -465,6 +468,7 @@ function tuneSection(tune: TuneReport, classNames: string[], withTestCharts: boo
       ? testResults('tune', testBase, [test], test, 1, classNames)
       : summaryTable(testBase, [test], test.name, 1);
   }
+  out += calibrationResults(tune, classNames);
   const sorted = [...tune.candidates].sort(
     (a, b) =>
       (finite(b.accuracy) ?? -Infinity) - (finite(a.accuracy) ?? -Infinity) ||
@@ -473,6 +477,42 @@ function tuneSection(tune: TuneReport, classNames: string[], withTestCharts: boo
   const all = candidateRows(sorted, chosen);
   out += `<details><summary>All ${tune.candidates.length} candidates, by validation accuracy</summary>${table(CANDIDATE_HEADERS, all.rows, { numeric: CANDIDATE_NUMERIC, highlight: all.highlight, className: 'candidates' })}</details>`;
   return `${out}</section>`;
+}
+
+/** Temperature scaling and learned merges: test NLL/ECE before and after, pairings, the learned weights. */
+function calibrationResults(tune: TuneReport, classNames: string[]): string {
+  let out = '';
+  if (tune.tested?.length) {
+    out += '<h3>Temperature scaling and learned merges on the test set (evaluated once)</h3>';
+    out += table(
+      ['policy', 'role', 'temperature', 'accuracy', 'NLL', 'NLL (T)', 'ECE', 'ECE (T)'],
+      tune.tested.map((t) => [
+        escapeHtml(t.name),
+        escapeHtml(t.role),
+        escapeHtml(fixed(t.temperature, 3)),
+        escapeHtml(pct(t.test?.accuracy)),
+        escapeHtml(fixed(t.test?.nll)),
+        escapeHtml(fixed(t.calibrated?.nll)),
+        escapeHtml(pct(t.test?.ece)),
+        escapeHtml(pct(t.calibrated?.ece)),
+      ]),
+      { numeric: [false, false, true, true, true, true, true, true], className: 'calibration' },
+    );
+    out +=
+      '<p class="note">Each temperature T was fitted on the validation NLL of that policy (one for the plain model, one per policy), then applied once to its test probabilities: NLL (T) and ECE (T). It never changes a prediction, so accuracy is the same before and after.</p>';
+  }
+  for (const p of tune.paired ?? []) {
+    out += `<p class="paired">${escapeHtml(p.policy)} against ${escapeHtml(p.against)}: ${escapeHtml(pp(p.accuracyDifference))} accuracy (${escapeHtml(integer(p.policyOnly))} test images right only with the first, ${escapeHtml(integer(p.againstOnly))} only with the second), McNemar p ${escapeHtml(pValue(p.mcnemarP))}; NLL after temperature ${escapeHtml(fixed(p.calibratedNllDifference))}.</p>`;
+  }
+  // The weights of every learned merge tuning tried (a few: each shape for a couple of view sets).
+  const learned = tune.candidates.filter((c) => c.learned && Array.isArray(c.learned.weights));
+  learned.forEach((c, i) => {
+    out += figure(
+      learnedWeightsChart(`tune-learned-${i}`, c, classNames),
+      `Weights fitted on validation NLL (validation accuracy ${escapeHtml(pct(c.accuracy))} and NLL ${escapeHtml(fixed(c.nll))}, scored out of fold${c.meanOfSameViews ? `; the mean merge of the same views is ${escapeHtml(c.meanOfSameViews)}` : ''}).`,
+    );
+  });
+  return out;
 }
 
 function configValue(value: unknown): string {
@@ -541,6 +581,7 @@ export function renderReport(input: ReportInput): string {
   const nav = [
     input.eval ? '<a href="#eval">Evaluation</a>' : '',
     input.tune ? '<a href="#tune">Tuning</a>' : '',
+    input.gallery ? '<a href="#gallery">What TTA changed</a>' : '',
     '<a href="#config">Configuration</a>',
     '<a href="#versions">Versions</a>',
   ]
@@ -551,6 +592,7 @@ export function renderReport(input: ReportInput): string {
   body += `<pre class="command"><code>${escapeHtml(meta.command)}</code></pre><nav>${nav}</nav></header>`;
   if (input.eval) body += evalSection(input.eval, classNames);
   if (input.tune) body += tuneSection(input.tune, classNames, true);
+  if (input.gallery) body += gallerySection(input.gallery, classNames);
   body += '<section id="config"><h2>Configuration</h2>';
   const config = Object.entries(meta.config ?? {}).filter(([, v]) => v !== undefined);
   body += config.length
@@ -659,5 +701,15 @@ svg .frontier{fill:none;stroke:var(--ink);stroke-width:2}
 svg line.frontier{stroke:var(--ink)}
 svg .greedy-line{fill:none;stroke:var(--slate);stroke-width:2}
 svg .added{fill:var(--muted);font-size:10.5px}
+.gallery{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0 20px}
+.gallery .tile{margin:0;width:128px;font-size:12px;line-height:1.35}
+.gallery img{display:block;image-rendering:pixelated;border:3px solid var(--line);border-radius:3px}
+.gallery .fixed img{border-color:var(--blue)}
+.gallery .broke img{border-color:var(--orange)}
+.gallery figcaption span{display:block}
+.gallery .truth{font-weight:600}
+.gallery .index{color:var(--muted)}
+.gallery .good{color:#1d6b3a}
+.gallery .bad{color:#a3461a}
 @media print{figure{break-inside:avoid}}
 `;

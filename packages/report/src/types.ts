@@ -90,6 +90,62 @@ export interface TuneCandidate {
   /** Validation accuracy and NLL. */
   accuracy: MaybeNumber;
   nll?: MaybeNumber;
+  ece?: MaybeNumber;
+  /** The candidate's temperature fitted on validation NLL, and its NLL and ECE after scaling. */
+  temperature?: MaybeNumber;
+  calibratedNll?: MaybeNumber;
+  calibratedEce?: MaybeNumber;
+  /** A learned merge: its weights per view ('view') or per view and class ('view-class', view-major). */
+  learned?: LearnedWeights | null;
+  meanOfSameViews?: string;
+}
+
+export interface LearnedWeights {
+  shape: string;
+  weights: MaybeNumber[];
+  /** The view of each weight row, e.g. 'id', 'flip+dx=1'. */
+  views?: string[];
+}
+
+/** One policy on the test set, before and after its validation temperature. */
+export interface TestedPolicy {
+  role: string;
+  name: string;
+  viewSpec?: string;
+  merge?: string;
+  temperature?: MaybeNumber;
+  test?: { accuracy?: MaybeNumber; nll?: MaybeNumber; ece?: MaybeNumber; brier?: MaybeNumber } | null;
+  calibrated?: { accuracy?: MaybeNumber; nll?: MaybeNumber; ece?: MaybeNumber; brier?: MaybeNumber } | null;
+}
+
+/** Two policies on the same test images: exact McNemar on the images only one gets right. */
+export interface PairedComparison {
+  policy: string;
+  against: string;
+  policyOnly: MaybeNumber;
+  againstOnly: MaybeNumber;
+  accuracyDifference: MaybeNumber;
+  calibratedNllDifference?: MaybeNumber;
+  mcnemarP: MaybeNumber;
+}
+
+/** Test images the chosen policy fixed (plain wrong, TTA right) and broke, with thumbnails. */
+export interface GalleryInput {
+  policy: string;
+  /** How many images it fixed and broke in all (the items are the first of each). */
+  fixed?: MaybeNumber;
+  broke?: MaybeNumber;
+  items: GalleryItem[];
+}
+
+export interface GalleryItem {
+  kind: 'fixed' | 'broke';
+  index: number;
+  truth: number;
+  plain: { label: number; probability: MaybeNumber };
+  tta: { label: number; probability: MaybeNumber };
+  /** 8-bit pixels, rows top to bottom, channels interleaved (1, 3 or 4). */
+  image: { width: number; height: number; channels: number; pixels: Uint8Array | number[] };
 }
 
 export interface GreedyStep {
@@ -136,6 +192,9 @@ export interface TuneReport {
     byQuantile?: DisagreementRow[] | null;
   } | null;
   policyFile?: string;
+  rank?: string;
+  tested?: TestedPolicy[] | null;
+  paired?: PairedComparison[] | null;
 }
 
 export interface ReportMeta {
@@ -150,6 +209,8 @@ export interface ReportMeta {
 export interface ReportInput {
   eval?: EvalReport;
   tune?: TuneReport;
+  /** tta tune: thumbnails of test images TTA fixed and broke. */
+  gallery?: GalleryInput | null;
   /** Names of the classes, in label order (default: CIFAR-10's for cifar10 data, else "class k"). */
   classNames?: string[];
   meta: ReportMeta;
