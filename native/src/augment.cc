@@ -405,23 +405,33 @@ void RunAugment(const AugmentJob& job) {
   }
   const size_t views = job.views.size();
   const Preprocess pre = MakePreprocess(job);
-  auto writeRow = [&](size_t view, size_t image, size_t y) {
-    float* out = job.out + ((view * job.n + image) * job.oh + y) * outRowElems;
-    const ViewPlan& plan = plans[view];
+  // A copy view's row: runs of source pixels (the path flips and shifts always took).
+  auto copyRow = [&](const ViewPlan& plan, const T* source, float* out, size_t y) {
+    const int64_t lo = plan.rows[y].lo;
+    if (lo < 0) {
+      std::fill(out, out + outRowElems, job.cval);
+    } else {
+      WriteRow<T, kChannels>(source + static_cast<size_t>(lo) * job.c, out, plan.runs, job.c, pre, job.cval);
+    }
+  };
+  auto interpolateRow = [&](const ViewPlan& plan, const T* source, float* out, size_t y) {
     const Sample& row = plan.rows[y];
-    const T* source = images + image * imageElems;
-    if (plan.interpolate) {
-      if (plan.transposed) {
-        InterpolateRow<T, kChannels, true>(source, out, row, plan.cols, job.c, pre, job.cval);
-      } else if (row.lo < 0) {
-        std::fill(out, out + outRowElems, job.cval);
-      } else {
-        InterpolateRow<T, kChannels, false>(source, out, row, plan.cols, job.c, pre, job.cval);
-      }
+    if (plan.transposed) {
+      InterpolateRow<T, kChannels, true>(source, out, row, plan.cols, job.c, pre, job.cval);
     } else if (row.lo < 0) {
       std::fill(out, out + outRowElems, job.cval);
     } else {
-      WriteRow<T, kChannels>(source + static_cast<size_t>(row.lo) * job.c, out, plan.runs, job.c, pre, job.cval);
+      InterpolateRow<T, kChannels, false>(source, out, row, plan.cols, job.c, pre, job.cval);
+    }
+  };
+  auto writeRow = [&](size_t view, size_t image, size_t y) {
+    float* out = job.out + ((view * job.n + image) * job.oh + y) * outRowElems;
+    const ViewPlan& plan = plans[view];
+    const T* source = images + image * imageElems;
+    if (plan.interpolate) {
+      interpolateRow(plan, source, out, y);
+    } else {
+      copyRow(plan, source, out, y);
     }
   };
   const unsigned threads = ThreadsFor(job.n * views * outImageElems, job.threads);
@@ -430,8 +440,15 @@ void RunAugment(const AugmentJob& job) {
     // so the input is read from memory once however many views there are.
     ParallelFor(job.n, threads, [&](size_t begin, size_t end) {
       for (size_t image = begin; image < end; ++image) {
+        const T* source = images + image * imageElems;
         for (size_t view = 0; view < views; ++view) {
-          for (size_t y = 0; y < job.oh; ++y) writeRow(view, image, y);
+          const ViewPlan& plan = plans[view];
+          float* out = job.out + (view * job.n + image) * outImageElems;
+          if (plan.interpolate) {
+            for (size_t y = 0; y < job.oh; ++y) interpolateRow(plan, source, out + y * outRowElems, y);
+          } else {
+            for (size_t y = 0; y < job.oh; ++y) copyRow(plan, source, out + y * outRowElems, y);
+          }
         }
       }
     });
