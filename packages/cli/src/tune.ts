@@ -47,6 +47,43 @@ import {
   type UserModelConfig,
 } from './user-model';
 
+/** The view families --search adds ('none': not even the automatic crops and zooms). */
+export const SEARCH_FAMILIES = ['crops', 'zooms', 'd4', 'none'] as const;
+
+/** --search and --zooms as TuneSearch fields; left out, the tuner decides from the image size. */
+export function searchFamilies(
+  searchFlag: string | undefined,
+  zoomsFlag: string | undefined,
+): { crops?: boolean; zooms?: number[]; d4?: boolean } {
+  const families = listFlag('search', searchFlag, SEARCH_FAMILIES);
+  let zooms: number[] | undefined;
+  if (zoomsFlag !== undefined) {
+    zooms = String(zoomsFlag)
+      .split(',')
+      .map((item) => {
+        const z = Number(item.trim());
+        if (item.trim() === '' || !(z >= 0.001 && z <= 1000) || z === 1)
+          throw new UserError(`--zooms expects zoom factors between 0.001 and 1000 other than 1, got '${item.trim()}'`);
+        return z;
+      });
+  }
+  const none = families?.includes('none') ?? false;
+  if (none && families!.length > 1) {
+    const others = families!.filter((x) => x !== 'none').join(',');
+    throw new UserError(`--search none leaves out the automatic crops and zooms; it cannot go with ${others}`);
+  }
+  if (none && zooms) throw new UserError('--zooms tries zooms; it cannot go with --search none');
+  const asked = (family: (typeof SEARCH_FAMILIES)[number]) => (none ? false : families?.includes(family) || undefined);
+  const result: { crops?: boolean; zooms?: number[]; d4?: boolean } = {};
+  const crops = asked('crops');
+  if (crops !== undefined) result.crops = crops;
+  if (zooms) result.zooms = zooms;
+  else if (none) result.zooms = [];
+  else if (asked('zooms')) result.zooms = [0.9, 1.1];
+  if (asked('d4')) result.d4 = true;
+  return result;
+}
+
 export const TUNE_HELP = `Usage: tta tune [flags]
 
 Chooses a TTA policy on validation data (never the test set), then reports it once on
@@ -77,6 +114,10 @@ reference CNN is trained (or reused) on CIFAR-10's training set minus the valida
   --backend NAME          ${BACKENDS.join(' | ')} (default auto, or $TTA_BACKEND)
   --shifts LIST           shift sizes to try (default 1,2,3,4)
   --fills LIST            fill modes to try (default nearest,reflect; all: ${FILL_MODES.join(',')})
+  --search LIST           view families to add: ${SEARCH_FAMILIES.join(',')} (crops and zooms are tried anyway when
+                          the images are larger than the model input; none: not even then; d4: quarter turns
+                          and flips, for aerial, medical and microscopy images, square models only)
+  --zooms LIST            zoom factors of the zoom family besides 1 (default 0.9,1.1; implies zooms)
   --merges LIST           merge modes to try (default ${MERGE_MODES.filter((m) => m !== 'sum').join(',')})
   --identity-weights LIST weights of the identity view to try (default 1,2,4)
   --greedy N              largest greedy view set (default 8)
@@ -111,6 +152,8 @@ const FLAGS = {
   backend: { type: 'string' },
   shifts: { type: 'string' },
   fills: { type: 'string' },
+  search: { type: 'string' },
+  zooms: { type: 'string' },
   merges: { type: 'string' },
   'identity-weights': { type: 'string' },
   greedy: { type: 'string' },
@@ -163,6 +206,7 @@ export async function runTune(argv: readonly string[]): Promise<number> {
     learned:
       f.learned === 'none' ? [] : (listFlag<LearnedShape>('learned', f.learned, LEARNED_SHAPES) ?? [...LEARNED_SHAPES]),
     rank: choiceFlag<TuneRank>('rank', f.rank, TUNE_RANKS) ?? 'accuracy',
+    ...searchFamilies(f.search, f.zooms),
   };
   const user = parseUserModelFlags(f, false);
   const images = checkDir('images', f.images);

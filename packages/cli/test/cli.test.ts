@@ -55,6 +55,12 @@ describe('tta: help and usage errors', () => {
     ],
     [['train'], /tta train needs --out DIR/],
     [['tune', '--shifts', '1,x'], /--shifts expects an integer between 1 and 16, got 'x'/],
+    [['tune', '--search', 'd8'], /--search: unknown 'd8'; valid: crops, zooms, d4, none/],
+    [['tune', '--zooms', '1.1,1'], /--zooms expects zoom factors between 0.001 and 1000 other than 1, got '1'/],
+    [['tune', '--zooms', 'big'], /--zooms expects zoom factors .* got 'big'/],
+    [['tune', '--search', 'none,d4'], /--search none leaves out the automatic crops and zooms; it cannot go with d4/],
+    [['tune', '--search', 'none', '--zooms', '0.8'], /--zooms tries zooms; it cannot go with --search none/],
+    [['eval', '--policy', 'id,rot=45'], /--policy 'id,rot=45': Expected one of 0, 90, 180, 270 for views\[1\] rot/],
   ])('%j fails clearly', async (args, message) => {
     const r = await runCli(args as string[]);
     expect(r.code).not.toBe(0);
@@ -249,6 +255,8 @@ describe('tta on synthetic data (end to end)', () => {
       '1,2',
       '--greedy',
       '3',
+      '--search',
+      'd4',
       '--out',
       policy,
       '--json',
@@ -262,6 +270,9 @@ describe('tta on synthetic data (end to end)', () => {
     const tune = JSON.parse(readFileSync(path.join(dir, 'tune.json'), 'utf8'));
     expect(tune).toMatchObject({ schema: 'tta-tune/1', data: { validation: 200, train: 800 } });
     expect(tune.candidates.length).toBeGreaterThan(20);
+    // --search d4: the dihedral family is a candidate (32x32 CIFAR images: no crops or zooms).
+    expect(tune.candidates.map((c: { name: string }) => c.name)).toContain('d4 mean');
+    expect(tune.candidates.some((c: { name: string }) => /crop|multiscale/.test(c.name))).toBe(false);
     const saved = JSON.parse(readFileSync(policy, 'utf8'));
     expect(saved.name).toBe(tune.best.name);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);

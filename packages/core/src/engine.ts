@@ -1,12 +1,21 @@
 // predictWithTta: stream the images in chunks, augment each chunk straight from its pixels
 // into a reused float32 buffer (every view at once, with the model's preprocessing in the
 // same pass), run one batched predict per chunk, and merge the views with softVote.
-import { augment, softVote, type AugmentOptions, type Fill } from '@tta/native';
-import { invalidParameterError, outOfRangeError, throwIfAborted } from '@tta/util';
+import { augment, softVote, type AugmentOptions, type Fill, type View } from '@tta/native';
+import { described, invalidParameterError, outOfRangeError, throwIfAborted } from '@tta/util';
 import { checkImageShape, defaultChunkSize, toSource, type Images } from './images';
 import { applyTemperature } from './calibration';
 import { checkLearnedWeights, mergeLearned } from './learned';
-import { forwardPasses, isIdentity, margins, randomFlipCountsOf, type Policy, type PolicyView } from './policies';
+import {
+  formatView,
+  forwardPasses,
+  isIdentity,
+  margins,
+  randomFlipCountsOf,
+  viewsForInput,
+  type Policy,
+  type PolicyView,
+} from './policies';
 
 /**
  * How a model expects its pixels: out = x * scale + offset, per channel (one number for all,
@@ -90,6 +99,11 @@ export function pixelOptions(classifier: Classifier, images: Uint8Array | Float3
 interface ChunkContext {
   classifier: Classifier;
   policy: Policy;
+  /** The policy's views for the classifier's input size (named crops sized). */
+  augmentViews: View[];
+  /** The images' height and width (the views are resampled to the classifier's input). */
+  imageHeight: number;
+  imageWidth: number;
   views: number;
   classes: number;
   buffer: Float32Array;
@@ -127,16 +141,17 @@ async function predictChunk(
     passes += n;
     return predictions;
   };
-  const pixels = pixelOptions(classifier, images);
+  const pixels = { ...pixelOptions(classifier, images), outputShape: [h, w] as const };
+  const shape: [number, number, number, number] = [count, ctx.imageHeight, ctx.imageWidth, c];
   if (policy.gate) {
     const gated = new Uint8Array(count);
-    await predictGated(ctx, pixels, images, [count, h, w, c], timedPredict, scores, labels, gated);
+    await predictGated(ctx, pixels, images, shape, timedPredict, scores, labels, gated);
     applyPolicyTemperature(policy, scores, K);
     return { indices, scores, labels, gated, inferenceSeconds, forwardPasses: passes };
   }
   const V = ctx.views;
   const input = ctx.buffer.subarray(0, V * count * h * w * c);
-  augment(images, [count, h, w, c], policy.views, { fill: policy.fill, ...pixels, out: input, threads: ctx.threads });
+  augment(images, shape, ctx.augmentViews, { fill: policy.fill, ...pixels, out: input, threads: ctx.threads });
   const predictions = await timedPredict(input, V * count);
   mergeViews(policy, predictions, [V, count, K], indices, scores, labels, ctx.threads);
   applyPolicyTemperature(policy, scores, K);
@@ -151,34 +166,61 @@ async function predictChunk(
 }
 
 /**
- * Augments a chunk under several views that may each have their own fill, view-major into
- * `out` ([views, count, h, w, c]): one augment call per run of views sharing a fill.
+ * Augments a chunk ([count, height, width, c]) under several views that may each have their own
+ * fill, view-major into `out` ([views, count, h, w, c] at the classifier's `inputShape`): one
+ * augment call per run of views sharing a fill.
  */
 export function augmentViews(
   images: Uint8Array | Float32Array,
   shape: [number, number, number, number],
+  inputShape: readonly [number, number, number],
   views: readonly { view: PolicyView; fill: Fill }[],
   pixels: Partial<AugmentOptions>,
   out: Float32Array,
   threads: number | undefined,
 ): void {
-  const imageSize = shape[1] * shape[2] * shape[3];
-  const per = shape[0] * imageSize;
+  const [h, w, c] = inputShape;
+  const per = shape[0] * h * w * c;
   for (let first = 0; first < views.length;) {
     let last = first + 1;
     while (last < views.length && views[last]!.fill === views[first]!.fill) last++;
     augment(
       images,
       shape,
-      views.slice(first, last).map((v) => v.view),
+      viewsForInput(
+        views.slice(first, last).map((v) => v.view),
+        inputShape,
+      ),
       {
         fill: views[first]!.fill,
         ...pixels,
+        outputShape: [h, w],
         out: out.subarray(first * per, last * per),
         threads,
       },
     );
     first = last;
+  }
+}
+
+/**
+ * A named crop without a size takes the classifier's input size: out of images of that very
+ * size it is the whole image, which is surely not what a five-crop policy was meant to do.
+ */
+export function checkPolicyFits(
+  views: readonly PolicyView[],
+  source: { height: number; width: number },
+  inputShape: readonly [number, number, number],
+): void {
+  const [h, w] = inputShape;
+  if (source.height > h || source.width > w) return;
+  const unsized = views.find((v) => v.crop && 'position' in v.crop && v.crop.size === undefined);
+  if (unsized) {
+    throw outOfRangeError(
+      'images',
+      `images larger than the model's input ${h}x${w} for the view ${formatView(unsized)} (a crop of the input's size), or a crop size such as crop=center:${Math.max(1, Math.round(h * 0.875))}`,
+      described(`${source.height}x${source.width} images`),
+    );
   }
 }
 
@@ -202,6 +244,7 @@ export async function* predictWithTtaStream(
 ): AsyncGenerator<TtaChunkResult> {
   const source = toSource(images);
   checkImageShape(source, classifier.inputShape);
+  checkPolicyFits(policy.views, source, classifier.inputShape);
   const V = forwardPasses(policy);
   const chunkSize = checkChunkSize(
     options.chunkSize,
@@ -220,6 +263,9 @@ export async function* predictWithTtaStream(
   const ctx: ChunkContext = {
     classifier,
     policy,
+    augmentViews: viewsForInput(policy.views, classifier.inputShape),
+    imageHeight: source.height,
+    imageWidth: source.width,
     views: V,
     classes: classifier.numClasses,
     buffer: new Float32Array(V * Math.min(chunkSize, Math.max(1, source.count)) * h * w * c),
@@ -322,9 +368,11 @@ async function predictGated(
   gated: Uint8Array,
 ): Promise<void> {
   const { policy, classes: K, buffer, threads } = ctx;
-  const [m, h, w, c] = shape;
-  const imageSize = h * w * c;
-  const plainInput = buffer.subarray(0, m * imageSize);
+  const [m, ih, iw, c] = shape;
+  const [h, w] = ctx.classifier.inputShape;
+  const imageSize = ih * iw * c;
+  const inputSize = h * w * c;
+  const plainInput = buffer.subarray(0, m * inputSize);
   augment(chunk, shape, [{}], { ...pixels, out: plainInput, threads });
   const plain = await predict(plainInput, m);
   const margin = margins(plain, K);
@@ -338,11 +386,11 @@ async function predictGated(
   const images = chunk instanceof Uint8Array ? new Uint8Array(g * imageSize) : new Float32Array(g * imageSize);
   members.forEach((i, j) => images.set(chunk.subarray(i * imageSize, (i + 1) * imageSize), j * imageSize));
   const identityIndex = policy.views.findIndex(isIdentity);
-  const others = policy.views.filter((_, v) => v !== identityIndex);
+  const others = ctx.augmentViews.filter((_, v) => v !== identityIndex);
   let otherPredictions: Float32Array = new Float32Array(0);
   if (others.length > 0) {
-    const input = buffer.subarray(0, others.length * g * imageSize);
-    augment(images, [g, h, w, c], others, { fill: policy.fill, ...pixels, out: input, threads });
+    const input = buffer.subarray(0, others.length * g * inputSize);
+    augment(images, [g, ih, iw, c], others, { fill: policy.fill, ...pixels, out: input, threads });
     otherPredictions = await predict(input, others.length * g);
   }
   const V = policy.views.length;

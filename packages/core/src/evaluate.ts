@@ -1,13 +1,23 @@
 // Evaluate several policies on one model, paired against its no-TTA baseline.
 // Each distinct view is predicted once and shared by every policy that uses it,
 // so adding a policy costs only the views it adds, plus a cheap merge.
-import { forwardPasses, formatView, isIdentity, makePolicy, margins, type Policy, type PolicyView } from './policies';
+import {
+  forwardPasses,
+  formatView,
+  isIdentity,
+  makePolicy,
+  margins,
+  usesFill,
+  type Policy,
+  type PolicyView,
+} from './policies';
 import { softVote, type Fill } from '@tta/native';
 import { outOfRangeError, throwIfAborted } from '@tta/util';
 import {
   applyPolicyTemperature,
   augmentViews,
   checkChunkSize,
+  checkPolicyFits,
   checkPolicyMerge,
   mergeStacked,
   mergeViews,
@@ -66,9 +76,9 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
 }
 
-/** Fill only matters for shifted views: 'id' and 'flip' share predictions across fills. */
+/** Fill only matters for shifts and zooms below 1: 'id' and 'flip' share predictions across fills. */
 export function viewKey(view: PolicyView, fill: Policy['fill']): string {
-  return view.dx === 0 && view.dy === 0 ? formatView(view) : `${formatView(view)}@${fill}`;
+  return usesFill(view) ? `${formatView(view)}@${fill}` : formatView(view);
 }
 
 export interface PredictedViews {
@@ -91,6 +101,7 @@ export async function predictViews(
 ): Promise<PredictedViews> {
   const source = toSource(images);
   checkImageShape(source, classifier.inputShape);
+  for (const p of policies) checkPolicyFits(p.views, source, classifier.inputShape);
   const wanted = new Map<string, { view: PolicyView; fill: Fill }>();
   for (const p of policies) for (const view of p.views) wanted.set(viewKey(view, p.fill), { view, fill: p.fill });
   // Views sharing a fill next to each other: one augment call per fill.
@@ -113,7 +124,8 @@ export async function predictViews(
     const input = buffer.subarray(0, V * m * h * w * c);
     augmentViews(
       chunk.images,
-      [m, h, w, c],
+      [m, source.height, source.width, c],
+      classifier.inputShape,
       entries.map(([, e]) => e),
       pixelOptions(classifier, chunk.images),
       input,

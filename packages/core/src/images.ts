@@ -106,10 +106,10 @@ export function defaultChunkSize(height: number, width: number, channels: number
 
 export function checkImageShape(source: ImageSource, inputShape: readonly [number, number, number]): void {
   const [h, w, c] = inputShape;
-  if (source.height !== h || source.width !== w || source.channels !== c) {
+  if (source.height < h || source.width < w || source.channels !== c) {
     throw outOfRangeError(
       'images',
-      `images of ${h}x${w}x${c} (the model's input)`,
+      `images of ${h}x${w}x${c} (the model's input) or larger with ${c} channels (every view is resampled or cropped to the input)`,
       described(`${source.height}x${source.width}x${source.channels} images`),
     );
   }

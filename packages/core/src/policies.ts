@@ -1,13 +1,40 @@
 // TTA policies: which views to predict for each image and how to merge them.
 import { readFileSync } from 'node:fs';
-import { FILL_MODES, MERGE_MODES, type Fill, type Merge, type View } from '@tta/native';
+import {
+  CROP_POSITIONS,
+  FILL_MODES,
+  MERGE_MODES,
+  ROTATIONS,
+  type CropBox,
+  type CropPosition,
+  type Fill,
+  type Merge,
+  type Rotation,
+  type View,
+} from '@tta/native';
 import { TtaError, errorMessage, invalidParameterError, outOfRangeError, seededRandom } from '@tta/util';
 import { checkLearnedWeights, type LearnedWeights } from './learned';
 
-export const POLICY_NAMES = ['none', 'flip', 'flip-shift', 'keras-random'] as const;
+export const POLICY_NAMES = [
+  'none',
+  'flip',
+  'flip-shift',
+  'keras-random',
+  'd4',
+  'five-crop',
+  'ten-crop',
+  'multiscale',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
-export type PolicyView = View & { flip: boolean; dx: number; dy: number };
+/**
+ * A crop in a policy: a box, or a named crop whose size may be left out, meaning the
+ * classifier's input size (the engine fills it in: five 224 crops of 256-pixel images).
+ */
+export type PolicyCrop = CropBox | { position: CropPosition; size?: number | readonly [number, number] };
+
+/** A view as policies hold it (see @tta/native's View); flip, dx and dy always set. */
+export type PolicyView = Omit<View, 'crop'> & { flip: boolean; dx: number; dy: number; crop?: PolicyCrop };
 
 /** softVote's merges, and 'learned': log-linear pooling with weights fitted on validation data (see learned.ts). */
 export type PolicyMerge = Merge | 'learned';
@@ -47,6 +74,10 @@ export interface PolicyOptions {
   views?: number;
   /** flip-shift: shift size in pixels (default 2). */
   shift?: number;
+  /** five-crop, ten-crop: crop size in pixels (default the classifier's input size). */
+  cropSize?: number;
+  /** multiscale: the zoom factors besides 1 (default 0.9 and 1.1). */
+  zooms?: number[];
   seed?: number;
   fill?: Fill;
   merge?: Merge;
@@ -54,6 +85,7 @@ export interface PolicyOptions {
 
 export const DEFAULT_RANDOM_VIEWS = 7;
 export const DEFAULT_SHIFT = 2;
+export const DEFAULT_ZOOMS: readonly number[] = [0.9, 1.1];
 
 const ID: PolicyView = { flip: false, dx: 0, dy: 0 };
 const FLIP: PolicyView = { flip: true, dx: 0, dy: 0 };
@@ -63,8 +95,42 @@ export function forwardPasses(policy: Policy): number {
   return policy.gate && !policy.views.some(isIdentity) ? policy.views.length + 1 : policy.views.length;
 }
 
-export function isIdentity(view: View | undefined): boolean {
-  return view !== undefined && !view.flip && !view.dx && !view.dy;
+export function isIdentity(view: PolicyView | View | undefined): boolean {
+  return (
+    view !== undefined &&
+    !view.flip &&
+    !view.vflip &&
+    !view.rotate &&
+    view.crop === undefined &&
+    (view.zoom ?? 1) === 1 &&
+    !view.dx &&
+    !view.dy
+  );
+}
+
+/** Whether the fill mode can change a view's pixels: shifts, and zooms below 1 (the padding). */
+export function usesFill(view: PolicyView): boolean {
+  return !!view.dx || !!view.dy || (view.zoom ?? 1) < 1;
+}
+
+/** The eight views of the dihedral group: four quarter turns, each also flipped (ttach's d4). */
+export function d4Views(): PolicyView[] {
+  return ROTATIONS.flatMap((rotate) => [false, true].map((flip) => view({ flip, ...(rotate ? { rotate } : {}) })));
+}
+
+/** The five named crops (centre first) of `size` pixels, or the classifier's input size. */
+export function fiveCropViews(size?: number): PolicyView[] {
+  const positions: CropPosition[] = ['center', 'top-left', 'top-right', 'bottom-left', 'bottom-right'];
+  return positions.map((position) => view({ crop: size === undefined ? { position } : { position, size } }));
+}
+
+/** Zoom 1 and each zoom factor, each also flipped. */
+export function multiscaleViews(zooms: readonly number[] = DEFAULT_ZOOMS): PolicyView[] {
+  return [1, ...zooms].flatMap((zoom) => [false, true].map((flip) => view({ flip, ...(zoom !== 1 ? { zoom } : {}) })));
+}
+
+function view(parts: Partial<PolicyView>): PolicyView {
+  return { flip: false, dx: 0, dy: 0, ...parts };
 }
 
 /** Top-1 minus top-2 probability of each row of [n, classes]. */
@@ -103,7 +169,7 @@ function positiveInteger(name: string, value: unknown, max = 1024): number {
   return value;
 }
 
-/** A named policy: none, flip, flip-shift, keras-random. */
+/** A named policy: none, flip, flip-shift, keras-random, d4, five-crop, ten-crop, multiscale. */
 export function makePolicy(name: string, options: PolicyOptions = {}): Policy {
   const fill = checkMode('fill', options.fill ?? 'nearest', FILL_MODES);
   const merge = checkMode('merge', options.merge ?? 'mean', MERGE_MODES);
@@ -124,6 +190,21 @@ export function makePolicy(name: string, options: PolicyOptions = {}): Policy {
       for (const flip of [false, true]) for (const [dx, dy] of shifts) views.push({ flip, dx, dy });
       return { name, views, fill, merge };
     }
+    case 'd4':
+      return { name, views: d4Views(), fill, merge };
+    case 'five-crop':
+    case 'ten-crop': {
+      const size = options.cropSize === undefined ? undefined : positiveInteger('cropSize', options.cropSize, 65536);
+      const crops = fiveCropViews(size);
+      const views = name === 'five-crop' ? crops : [...crops, ...crops.map((v) => ({ ...v, flip: true }))];
+      return { name, views, fill, merge };
+    }
+    case 'multiscale': {
+      const zooms = options.zooms ?? DEFAULT_ZOOMS;
+      if (!Array.isArray(zooms) || zooms.length === 0) throw invalidParameterError('zooms', 'a non-empty array', zooms);
+      zooms.forEach((z, i) => checkZoom(`zooms[${i}]`, z));
+      return { name, views: multiscaleViews(zooms), fill, merge };
+    }
     case 'keras-random': {
       const draws = positiveInteger('views', options.views ?? DEFAULT_RANDOM_VIEWS);
       const seed = options.seed ?? 0;
@@ -139,44 +220,116 @@ export function makePolicy(name: string, options: PolicyOptions = {}): Policy {
   }
 }
 
+function checkZoom(name: string, zoom: unknown): number {
+  if (typeof zoom !== 'number' || !(zoom >= 0.001 && zoom <= 1000))
+    throw outOfRangeError(name, 'a zoom factor between 0.001 and 1000', zoom);
+  return zoom;
+}
+
+const VIEW_PARTS =
+  "'id', or parts 'flip', 'vflip', 'rot=90|180|270', 'zoom=F', 'crop=POSITION[:SIZE]' (center, top-left, top-right, bottom-left, bottom-right; SIZE N or HxW), 'crop=TOP:LEFT:HEIGHT:WIDTH', 'dx=N', 'dy=N' joined by '+'";
+
 /**
- * Parses a short view spec: comma-separated views, each 'id' or '+'-joined parts
- * 'flip', 'dx=N', 'dy=N'. Example: 'id,flip,dx=2,dy=-1,flip+dx=-2'.
+ * Parses a short view spec: comma-separated views, each 'id' or '+'-joined parts 'flip',
+ * 'vflip', 'rot=90', 'zoom=1.1', 'crop=center:224' (a named crop without a size takes the
+ * classifier's input size), 'crop=16:16:224:224' (top:left:height:width), 'dx=N', 'dy=N'.
+ * Example: 'id,flip,dx=2,rot=90+flip,crop=center:224+zoom=1.1'.
  */
 export function parseViewSpec(spec: string): PolicyView[] {
   if (typeof spec !== 'string' || spec.trim() === '')
     throw invalidParameterError('views', "a view spec such as 'id,flip,dx=2'", spec);
   return spec.split(',').map((item, i) => {
-    const view: PolicyView = { flip: false, dx: 0, dy: 0 };
+    const result: PolicyView = view({});
     const text = item.trim();
-    if (text === 'id' || text === 'identity') return view;
+    if (text === 'id' || text === 'identity') return result;
+    const bad = (): never => {
+      throw invalidParameterError(`views[${i}]`, VIEW_PARTS, text);
+    };
     for (const part of text.split('+')) {
       const p = part.trim();
       const shift = /^(dx|dy)=([+-]?\d+)$/.exec(p);
-      if (p === 'flip') view.flip = true;
-      else if (shift) view[shift[1] as 'dx' | 'dy'] = Number(shift[2]);
-      else throw invalidParameterError(`views[${i}]`, "'id', or parts 'flip', 'dx=N', 'dy=N' joined by '+'", text);
+      const rot = /^rot=(\d+)$/.exec(p);
+      const zoom = /^zoom=(\d*\.?\d+(?:e[+-]?\d+)?)$/i.exec(p);
+      const crop = /^crop=(.+)$/.exec(p);
+      if (p === 'flip' || p === 'hflip') result.flip = true;
+      else if (p === 'vflip') result.vflip = true;
+      else if (shift) result[shift[1] as 'dx' | 'dy'] = Number(shift[2]);
+      else if (rot) {
+        const degrees = Number(rot[1]);
+        if (!ROTATIONS.includes(degrees as Rotation))
+          throw outOfRangeError(`views[${i}] rot`, `one of ${ROTATIONS.join(', ')}`, degrees);
+        if (degrees) result.rotate = degrees as Rotation;
+      } else if (zoom) {
+        const factor = checkZoom(`views[${i}] zoom`, Number(zoom[1]));
+        if (factor !== 1) result.zoom = factor;
+      } else if (crop) result.crop = parseCrop(crop[1]!, `views[${i}] crop`) ?? bad();
+      else bad();
     }
-    return view;
+    return result;
   });
 }
 
-export function formatView(view: View): string {
+function parseCrop(text: string, name: string): PolicyCrop | undefined {
+  const [first, ...rest] = text.split(':');
+  if (CROP_POSITIONS.includes(first as CropPosition)) {
+    if (rest.length === 0) return { position: first as CropPosition };
+    const size = rest.length === 1 ? /^(\d+)(?:x(\d+))?$/.exec(rest[0]!) : null;
+    if (!size) return undefined;
+    const height = Number(size[1]);
+    const width = size[2] === undefined ? height : Number(size[2]);
+    if (height < 1 || width < 1) throw outOfRangeError(`${name} size`, 'at least 1 pixel', rest[0]);
+    return { position: first as CropPosition, size: height === width ? height : [height, width] };
+  }
+  const box = text.split(':');
+  if (box.length !== 4 || box.some((v) => !/^\d+$/.test(v))) return undefined;
+  const [top, left, height, width] = box.map(Number) as [number, number, number, number];
+  if (height < 1 || width < 1) throw outOfRangeError(`${name} height and width`, 'at least 1 pixel', text);
+  return { top, left, height, width };
+}
+
+function formatCrop(crop: PolicyCrop): string {
+  if ('position' in crop) {
+    if (crop.size === undefined) return crop.position;
+    const [h, w] = typeof crop.size === 'number' ? [crop.size, crop.size] : crop.size;
+    return `${crop.position}:${h === w ? h : `${h}x${w}`}`;
+  }
+  return `${crop.top}:${crop.left}:${crop.height}:${crop.width}`;
+}
+
+/** The spec of one view, its parts in the order they are applied. */
+export function formatView(view: PolicyView | View): string {
   const parts: string[] = [];
+  if (view.crop) parts.push(`crop=${formatCrop(view.crop)}`);
+  if (view.zoom !== undefined && view.zoom !== 1) parts.push(`zoom=${view.zoom}`);
   if (view.flip) parts.push('flip');
+  if (view.vflip) parts.push('vflip');
+  if (view.rotate) parts.push(`rot=${view.rotate}`);
   if (view.dx) parts.push(`dx=${view.dx}`);
   if (view.dy) parts.push(`dy=${view.dy}`);
   return parts.length ? parts.join('+') : 'id';
 }
 
-export function formatViews(views: readonly View[]): string {
+export function formatViews(views: readonly (PolicyView | View)[]): string {
   return views.map(formatView).join(',');
+}
+
+/**
+ * The views augment() takes for a classifier of `inputShape` ([h, w, ...]): named crops
+ * without a size get the input's size.
+ */
+export function viewsForInput(views: readonly PolicyView[], inputShape: readonly number[]): View[] {
+  const [h, w] = inputShape as [number, number];
+  return views.map((v) =>
+    v.crop && 'position' in v.crop && v.crop.size === undefined
+      ? { ...v, crop: { position: v.crop.position, size: [h, w] as const } }
+      : (v as View),
+  );
 }
 
 /** A policy from a name, a view spec, or (with `file`) a JSON policy file. */
 export function resolvePolicy(nameOrSpec: string, options: PolicyOptions = {}): Policy {
   if ((POLICY_NAMES as readonly string[]).includes(nameOrSpec)) return makePolicy(nameOrSpec, options);
-  if (/^(id|identity|flip|dx=|dy=)/.test(nameOrSpec.trim())) {
+  if (/^(id|identity|flip|hflip|vflip|rot=|zoom=|crop=|dx=|dy=)/.test(nameOrSpec.trim())) {
     const fill = checkMode('fill', options.fill ?? 'nearest', FILL_MODES);
     const merge = checkMode('merge', options.merge ?? 'mean', MERGE_MODES);
     return { name: nameOrSpec, views: parseViewSpec(nameOrSpec), fill, merge };
@@ -187,7 +340,7 @@ export function resolvePolicy(nameOrSpec: string, options: PolicyOptions = {}): 
 /** The JSON form written by `tta tune` and read by `--policy-file`. */
 export interface PolicyFile {
   name: string;
-  views: string | View[];
+  views: string | PolicyView[];
   weights?: number[];
   fill?: Fill;
   merge?: PolicyMerge;
@@ -221,17 +374,31 @@ export function policyFromJson(json: unknown, source = 'policy'): Policy {
   if (typeof j.views === 'string') views = parseViewSpec(j.views);
   else if (Array.isArray(j.views) && j.views.length > 0) {
     views = j.views.map((v: unknown, i) => {
+      const name = `${source}.views[${i}]`;
       if (typeof v !== 'object' || v === null)
-        throw invalidParameterError(`${source}.views[${i}]`, 'an object { flip?, dx?, dy? }', v);
+        throw invalidParameterError(name, 'an object { flip?, vflip?, rotate?, crop?, zoom?, dx?, dy? }', v);
       const o = v as Record<string, unknown>;
-      const view = { flip: o.flip ?? false, dx: o.dx ?? 0, dy: o.dy ?? 0 };
-      if (typeof view.flip !== 'boolean')
-        throw invalidParameterError(`${source}.views[${i}].flip`, 'a boolean', view.flip);
-      for (const key of ['dx', 'dy'] as const) {
-        if (!Number.isInteger(view[key]))
-          throw invalidParameterError(`${source}.views[${i}].${key}`, 'an integer', view[key]);
+      const result = { flip: o.flip ?? false, dx: o.dx ?? 0, dy: o.dy ?? 0 } as PolicyView;
+      for (const key of ['flip', 'vflip'] as const) {
+        if (o[key] !== undefined && typeof o[key] !== 'boolean')
+          throw invalidParameterError(`${name}.${key}`, 'a boolean', o[key]);
       }
-      return view as PolicyView;
+      for (const key of ['dx', 'dy'] as const) {
+        if (!Number.isInteger(result[key])) throw invalidParameterError(`${name}.${key}`, 'an integer', result[key]);
+      }
+      if (o.vflip) result.vflip = true;
+      if (o.rotate !== undefined) {
+        if (!ROTATIONS.includes(o.rotate as Rotation))
+          throw invalidParameterError(`${name}.rotate`, `one of ${ROTATIONS.join(', ')}`, o.rotate);
+        if (o.rotate) result.rotate = o.rotate as Rotation;
+      }
+      if (o.zoom !== undefined && checkZoom(`${name}.zoom`, o.zoom) !== 1) result.zoom = o.zoom as number;
+      if (o.crop !== undefined) {
+        const crop = typeof o.crop === 'string' ? parseCrop(o.crop, `${name}.crop`) : undefined;
+        if (!crop) throw invalidParameterError(`${name}.crop`, "a crop spec such as 'center:224'", o.crop);
+        result.crop = crop;
+      }
+      return result;
     });
   } else throw invalidParameterError(`${source}.views`, 'a view spec string or a non-empty array of views', j.views);
   const fill = checkMode(`${source}.fill`, j.fill ?? 'nearest', FILL_MODES);

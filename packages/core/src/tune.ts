@@ -3,6 +3,7 @@
 // grid of hundreds of policies costs no more forward passes than its views.
 import type { Fill, Merge } from '@tta/native';
 import { softVote } from '@tta/native';
+import { described, outOfRangeError } from '@tta/util';
 import type { Classifier } from './engine';
 import type { Images } from './images';
 import {
@@ -17,12 +18,33 @@ import {
 import { fitTemperature, applyTemperature } from './calibration';
 import { LEARNED_SHAPES, fitLearnedWeights, outOfFoldLearnedMerge, type LearnedShape } from './learned';
 import { classificationMetrics, correctness, type ClassificationMetrics } from './metrics';
-import { formatView, formatViews, isIdentity, margins, type Policy, type PolicyView } from './policies';
+import { toSource } from './images';
+import {
+  d4Views,
+  fiveCropViews,
+  formatView,
+  formatViews,
+  isIdentity,
+  margins,
+  multiscaleViews,
+  usesFill,
+  type Policy,
+  type PolicyView,
+} from './policies';
 import { mcnemarExact } from './stats';
 
 export interface TuneSearch {
   /** Shift sizes in pixels (default 1..4). */
   shifts?: number[];
+  /**
+   * Zoom factors besides 1 tried as multiscale families (with flips; zooms below 1 under each fill).
+   * Default [0.9, 1.1] when the images are larger than the model input, else none.
+   */
+  zooms?: number[];
+  /** Centre crop, five-crop and ten-crop at the model's input size. Default: when the images are larger. */
+  crops?: boolean;
+  /** The dihedral group d4 (quarter turns and flips: aerial, medical, microscopy images). Default false. */
+  d4?: boolean;
   fills?: Fill[];
   merges?: Merge[];
   /** Weights of the identity view relative to 1 for each other view (default 1, 2, 4). */
@@ -88,9 +110,13 @@ function shiftViews(s: number, flip: boolean): PolicyView[] {
   ).map(([dx, dy]) => ({ flip, dx, dy }));
 }
 
-/** The search space's view families: for each fill and shift size, shifts without and with flip. */
+/**
+ * The search space's view families: for each fill and shift size, shifts without and with flip;
+ * crops at the model's input size (centre, five, ten), multiscale zooms (with flips; the fill
+ * matters for zooms below 1 only) and d4 when asked.
+ */
 export function candidateBases(
-  search: Required<Pick<TuneSearch, 'shifts' | 'fills'>>,
+  search: Pick<TuneSearch, 'zooms' | 'crops' | 'd4'> & Required<Pick<TuneSearch, 'shifts' | 'fills'>>,
 ): { name: string; views: PolicyView[]; fill: Fill }[] {
   const bases: { name: string; views: PolicyView[]; fill: Fill }[] = [
     { name: 'none', views: [ID], fill: 'nearest' },
@@ -106,6 +132,23 @@ export function candidateBases(
       });
     }
   }
+  if (search.crops) {
+    const five = fiveCropViews();
+    const flipped = five.map((v) => ({ ...v, flip: true }));
+    bases.push({ name: 'center-crop', views: [five[0]!], fill: 'nearest' });
+    bases.push({ name: 'center-crop flip', views: [five[0]!, flipped[0]!], fill: 'nearest' });
+    bases.push({ name: 'five-crop', views: five, fill: 'nearest' });
+    bases.push({ name: 'ten-crop', views: [...five, ...flipped], fill: 'nearest' });
+  }
+  const zooms = search.zooms ?? [];
+  if (zooms.length > 0) {
+    const views = multiscaleViews(zooms);
+    const label = `multiscale z=${[1, ...zooms].join(',')}`;
+    if (zooms.some((z) => z < 1))
+      for (const fill of search.fills) bases.push({ name: `${label} ${fill}`, views, fill });
+    else bases.push({ name: label, views, fill: 'nearest' });
+  }
+  if (search.d4) bases.push({ name: 'd4', views: d4Views(), fill: 'nearest' });
   return bases;
 }
 
@@ -199,7 +242,7 @@ export function candidateOrder(rank: TuneRank): (a: Candidate, b: Candidate) => 
 }
 
 /** The search space with every default filled in. */
-export function resolveSearch(search: TuneSearch = {}): Required<TuneSearch> {
+export function resolveSearch(search: TuneSearch = {}): Required<Omit<TuneSearch, 'zooms' | 'crops' | 'd4'>> {
   return {
     shifts: search.shifts ?? [1, 2, 3, 4],
     fills: search.fills ?? ['nearest', 'reflect'],
@@ -262,11 +305,13 @@ class CandidateList {
 function addGridCandidates(
   list: CandidateList,
   bases: ReturnType<typeof candidateBases>,
-  search: Required<TuneSearch>,
+  search: Required<Pick<TuneSearch, 'merges' | 'identityWeights'>>,
 ): void {
   for (const base of bases) {
+    const hasIdentity = base.views.some(isIdentity);
     for (const merge of search.merges) {
-      for (const w of search.identityWeights) {
+      // Identity weights only for families with the identity view (crops have none).
+      for (const w of hasIdentity ? search.identityWeights : [1]) {
         const weights = base.views.map((v) => (isIdentity(v) ? w : 1));
         const name = `${base.name} ${merge}${w !== 1 ? ` w_id=${w}` : ''}`;
         list.add(name, { name, views: base.views, fill: base.fill, merge, weights: w !== 1 ? weights : undefined }, w);
@@ -310,9 +355,9 @@ function addGreedyCandidates(
     let bestStep: { view: PolicyView; fill: Fill; nll: number; accuracy: number; loss: number } | undefined;
     for (const option of pool) {
       // One fill per policy: mixing fills is not expressible in a single policy.
-      if (chosenFill && option.fill !== chosenFill && (option.view.dx || option.view.dy)) continue;
+      if (chosenFill && option.fill !== chosenFill && usesFill(option.view)) continue;
       if (chosen.some((v) => formatView(v) === formatView(option.view))) continue;
-      const fill = option.view.dx || option.view.dy ? option.fill : (chosenFill ?? option.fill);
+      const fill = usesFill(option.view) ? option.fill : (chosenFill ?? option.fill);
       const s = list.score.score(
         { name: 'greedy', views: [...chosen, option.view], fill, merge: 'mean' },
         list.rank === 'calibrated-nll',
@@ -323,7 +368,7 @@ function addGreedyCandidates(
     }
     if (!bestStep) break;
     chosen.push(bestStep.view);
-    if (bestStep.view.dx || bestStep.view.dy) chosenFill = bestStep.fill;
+    if (usesFill(bestStep.view)) chosenFill = bestStep.fill;
     const spec = formatViews(chosen);
     greedy.push({ size: chosen.length, viewSpec: spec, accuracy: bestStep.accuracy, nll: bestStep.nll });
     const name = `greedy ${chosen.length} views`;
@@ -409,7 +454,23 @@ export async function tunePolicy(
   options: EvaluateOptions = {},
 ): Promise<TuneResult> {
   const space = resolveSearch(search);
-  const bases = candidateBases(space);
+  // Images larger than the model input: crops and zooms of them are the views worth trying.
+  const source = toSource(validation);
+  const [inputHeight, inputWidth] = classifier.inputShape;
+  const larger = source.height > inputHeight || source.width > inputWidth;
+  if (search.d4 && inputHeight !== inputWidth) {
+    throw outOfRangeError(
+      'search.d4',
+      'a model with a square input (rotations by 90 and 270 turn h x w into w x h)',
+      described(`a ${inputHeight}x${inputWidth} input`),
+    );
+  }
+  const bases = candidateBases({
+    ...space,
+    zooms: search.zooms ?? (larger ? [0.9, 1.1] : []),
+    crops: search.crops ?? larger,
+    d4: search.d4 ?? false,
+  });
   const basePolicies: Policy[] = bases.map((b) => ({ name: b.name, views: b.views, fill: b.fill, merge: 'mean' }));
   const predicted = await predictViews(classifier, validation, basePolicies, options);
   const { views, count: n } = predicted;

@@ -1,9 +1,10 @@
 import { augmentReference, softVoteReference } from '@tta/native/reference';
+import type { Merge } from '@tta/native';
 import { seededRandom } from '@tta/util';
 import { predictWithTta } from '../src/engine';
 import type { ImageBatch } from '../src/images';
 import { evaluatePolicies, mergeFromViews, predictDistinctViews } from '../src/evaluate';
-import { makePolicy, randomFlipCounts, resolvePolicy, type Policy } from '../src/policies';
+import { makePolicy, randomFlipCounts, resolvePolicy, viewsForInput, type Policy } from '../src/policies';
 import { applyTemperature } from '../src/calibration';
 import { mergeLearned } from '../src/learned';
 import { linearClassifier } from './helpers';
@@ -23,7 +24,7 @@ const classifier = () => linearClassifier([6, 5, 3], 4, 11);
 
 async function directPredict(images: ImageBatch, policy: Policy): Promise<Float32Array> {
   const model = classifier();
-  const views = augmentReference(images.images, [images.count, 6, 5, 3], policy.views, {
+  const views = augmentReference(images.images, [images.count, 6, 5, 3], viewsForInput(policy.views, [6, 5, 3]), {
     fill: policy.fill,
     scale: 1 / 255,
   });
@@ -93,16 +94,104 @@ describe('predictWithTta', () => {
   });
 
   test('rejects images that do not fit the model', async () => {
-    const b = { ...batch(2), images: new Uint8Array(2 * 7 * 5 * 3), height: 7 };
+    const b = { ...batch(2), images: new Uint8Array(2 * 5 * 5 * 3), height: 5 };
     await expect(predictWithTta(classifier(), b, makePolicy('none'))).rejects.toThrow(
-      /Expected images of 6x5x3 \(the model's input\) for images but received 7x5x3 images/,
+      /Expected images of 6x5x3 \(the model's input\) or larger with 3 channels .* for images but received 5x5x3 images/,
     );
+    const gray = { ...batch(2), images: new Uint8Array(2 * 6 * 5), channels: 1 };
+    await expect(predictWithTta(classifier(), gray, makePolicy('none'))).rejects.toThrow(/received 6x5x1 images/);
     await expect(predictWithTta(classifier(), { ...batch(2), height: 7 }, makePolicy('none'))).rejects.toThrow(
       'Expected 210 values (count x height x width x channels = 2 x 7 x 5 x 3) for images.images but received Uint8Array of length 180',
     );
     await expect(predictWithTta(classifier(), batch(2), makePolicy('none'), { chunkSize: 0 })).rejects.toThrow(
       /chunkSize/,
     );
+  });
+});
+
+describe('images larger than the model input (views resampled to it)', () => {
+  // 64x64 images, a 32x32 classifier: every view is made at 32x32 by augment's outputShape.
+  function large(count: number, seed = 8): ImageBatch {
+    const random = seededRandom(seed);
+    return {
+      images: Uint8Array.from({ length: count * 64 * 64 * 3 }, () => Math.floor(random() * 256)),
+      count,
+      height: 64,
+      width: 64,
+      channels: 3,
+    };
+  }
+  const model = () => linearClassifier([32, 32, 3], 5, 21);
+
+  async function expected(
+    b: ImageBatch,
+    policy: Policy & { merge: Merge },
+  ): Promise<{ perView: Float32Array; scores: Float32Array }> {
+    const views = viewsForInput(policy.views, [32, 32, 3]);
+    const input = augmentReference(b.images, [b.count, 64, 64, 3], views, {
+      fill: policy.fill,
+      scale: 1 / 255,
+      outputShape: [32, 32],
+    });
+    const perView = await model().predict(input, views.length * b.count);
+    const merged = softVoteReference(perView, [views.length, b.count, 5], { merge: policy.merge });
+    return { perView, scores: merged.scores };
+  }
+
+  test.each(['ten-crop', 'five-crop', 'multiscale', 'd4', 'none'])(
+    '%s equals augment at 32x32 + predict + softVote, in every chunk size',
+    async (name) => {
+      const b = large(6);
+      const policy = { ...makePolicy(name, { fill: 'reflect' }), merge: 'gmean' as const };
+      const { perView, scores } = await expected(b, policy);
+      for (const chunkSize of [1, 4, 100]) {
+        const result = await predictWithTta(model(), b, policy, { chunkSize, keepViewPredictions: true });
+        result.viewPredictions!.forEach((v, i) => expect(v).toBeCloseTo(perView[i]!, 6));
+        result.scores.forEach((v, i) => expect(v).toBeCloseTo(scores[i]!, 6));
+      }
+    },
+  );
+
+  test('the crops are the 32x32 windows of the image (no resampling), sized by the model input', async () => {
+    const b = large(2);
+    const policy = resolvePolicy('crop=bottom-right');
+    const result = await predictWithTta(model(), b, policy, { keepViewPredictions: true });
+    // The bottom-right 32x32 window of each image, scaled, predicted directly.
+    const window = new Float32Array(2 * 32 * 32 * 3);
+    for (let i = 0; i < 2; i++)
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < 32; x++)
+          for (let k = 0; k < 3; k++)
+            window[((i * 32 + y) * 32 + x) * 3 + k] = Math.fround(
+              b.images[((i * 64 + 32 + y) * 64 + 32 + x) * 3 + k]! * Math.fround(1 / 255),
+            );
+    const direct = await model().predict(window, 2);
+    expect(Array.from(result.viewPredictions!)).toEqual(Array.from(direct));
+  });
+
+  test('evaluatePolicies and the gated path give the same as predictWithTta', async () => {
+    const b = { ...large(8), labels: Int32Array.from({ length: 8 }, (_, i) => i % 5) };
+    const policies = [makePolicy('ten-crop'), makePolicy('multiscale', { fill: 'constant' }), makePolicy('d4')];
+    const evaluation = await evaluatePolicies(model(), b, b.labels, policies, { chunkSize: 3 });
+    // Shared views: ten-crop's 10, multiscale's 6 (id and flip shared with d4, zoom 0.9 under 'constant'), d4's 6 more.
+    expect(evaluation.views.size).toBe(10 + 6 + 6);
+    for (const run of evaluation.runs) {
+      const direct = await predictWithTta(model(), b, run.policy, { chunkSize: 5 });
+      run.scores.forEach((v, i) => expect(v).toBeCloseTo(direct.scores[i]!, 6));
+      expect(Array.from(run.labels)).toEqual(Array.from(direct.labels));
+    }
+    const gated = await predictWithTta(model(), b, { ...makePolicy('ten-crop'), gate: { margin: 1 } });
+    const full = await predictWithTta(model(), b, makePolicy('ten-crop'));
+    gated.scores.forEach((v, i) => expect(v).toBeCloseTo(full.scores[i]!, 6));
+  });
+
+  test('a crop of the input size out of images of that size is refused with the fix', async () => {
+    await expect(predictWithTta(classifier(), batch(2), makePolicy('five-crop'))).rejects.toThrow(
+      /Expected images larger than the model's input 6x5 for the view crop=center \(a crop of the input's size\), or a crop size such as crop=center:5 for images but received 6x5 images/,
+    );
+    // With a size, a crop of same-size images is resampled to the input.
+    const result = await predictWithTta(classifier(), batch(2), makePolicy('five-crop', { cropSize: 4 }));
+    expect(result.scores.length).toBe(8);
   });
 });
 

@@ -82,6 +82,56 @@ describe('tunePolicy', () => {
     expect(result.disagreement.byLevel.reduce((a, l) => a + l.count, 0)).toBe(80);
   });
 
+  test('images larger than the model input: crop and zoom families, each candidate as it would predict; d4 when asked', async () => {
+    // 12x10 images for the 6x5 classifier.
+    const random = seededRandom(5);
+    const val = {
+      images: Uint8Array.from({ length: 40 * 12 * 10 * 3 }, () => Math.floor(random() * 256)),
+      count: 40,
+      height: 12,
+      width: 10,
+      channels: 3,
+      labels: Uint8Array.from({ length: 40 }, () => Math.floor(random() * 4)),
+    };
+    const small = {
+      shifts: [1],
+      fills: ['reflect' as const],
+      merges: ['mean' as const],
+      identityWeights: [1],
+      learned: [],
+    };
+    const result = await tunePolicy(classifier(), val, val.labels, small);
+    const names = result.candidates.map((c) => c.name);
+    for (const name of ['center-crop mean', 'center-crop flip mean', 'five-crop mean', 'ten-crop mean'])
+      expect(names).toContain(name);
+    expect(names).toContain('multiscale z=1,0.9,1.1 reflect mean');
+    expect(names.some((n) => n.startsWith('d4'))).toBe(false);
+    // id, flip, 8 shifts, 10 crops, 4 zoomed views (zoom 0.9 under reflect).
+    expect(result.views.size).toBe(2 + 8 + 10 + 4);
+    for (const name of ['ten-crop mean', 'multiscale z=1,0.9,1.1 reflect mean']) {
+      const c = result.candidates.find((x) => x.name === name)!;
+      const direct = await predictWithTta(classifier(), val, { ...c.policy, temperature: undefined });
+      expect(c.accuracy).toBeCloseTo(classificationMetrics(direct.scores, direct.labels, val.labels, 4).accuracy, 12);
+      expect(c.nll).toBeCloseTo(classificationMetrics(direct.scores, direct.labels, val.labels, 4).nll, 5);
+    }
+    // d4 needs a square model input; then its 8 views are a family.
+    await expect(tunePolicy(classifier(), val, val.labels, { ...small, d4: true })).rejects.toThrow(
+      /Expected a model with a square input \(rotations by 90 and 270 turn h x w into w x h\) for search.d4 but received a 6x5 input/,
+    );
+    const square = linearClassifier([6, 6, 3], 4, 11);
+    const withD4 = await tunePolicy(square, val, val.labels, { ...small, d4: true, crops: false, zooms: [] });
+    const d4 = withD4.candidates.find((c) => c.name === 'd4 mean')!;
+    expect(d4.policy.views).toHaveLength(8);
+    const direct = await predictWithTta(square, val, { ...d4.policy, temperature: undefined });
+    expect(d4.accuracy).toBeCloseTo(classificationMetrics(direct.scores, direct.labels, val.labels, 4).accuracy, 12);
+    expect(withD4.candidates.some((c) => /crop|multiscale/.test(c.name))).toBe(false);
+    // Same-size images: no crop or zoom family unless asked.
+    const plain = await tunePolicy(classifier(), batch(30, 4), batch(30, 4).labels, small);
+    expect(plain.candidates.some((c) => /crop|multiscale|d4/.test(c.name))).toBe(false);
+    const zoomed = await tunePolicy(classifier(), batch(30, 4), batch(30, 4).labels, { ...small, zooms: [1.2] });
+    expect(zoomed.candidates.map((c) => c.name)).toContain('multiscale z=1,1.2 mean');
+  });
+
   test('compareCandidates: accuracy, then cost, then NLL', () => {
     const c = (accuracy: number, forwardPasses: number, nll: number) => ({ accuracy, forwardPasses, nll }) as Candidate;
     const sorted = [c(0.5, 2, 1), c(0.6, 8, 1), c(0.6, 2, 2), c(0.6, 2, 1)].sort(compareCandidates);

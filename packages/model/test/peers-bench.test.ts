@@ -23,7 +23,7 @@ withCifar(
       ),
     ]);
     expect(lines.filter((l) => l.startsWith('pytorch: skipped'))).toHaveLength(1);
-    expect(run.stdout).toMatch(/^native\s+\d+\s+\d+\s+tfjs backend native$/m);
+    expect(run.stdout).toMatch(/^native\s+\d+\s+\d+\s+tfjs backend native(, oneDNN [\d.]+|, built-in conv)?$/m);
     expect(run.stdout).toMatch(/targets: not checked \(needs native and at least one peer in the same run\)/);
   },
   120_000,

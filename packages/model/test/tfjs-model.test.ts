@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { augmentReference, softVoteReference } from '@tta/native/reference';
 import { isTtaError } from '@tta/util';
+import { viewsForInput } from '@tta/core';
 import { loadTfjsModel, rowsAreProbabilities, saveModel, selectBackend, tfjsClassifier, withTta } from '../src';
 import { writeLinearGraph } from '../src/testing';
 import { cifarTestImages, kerasModelDir, testBackend } from './helpers';
@@ -145,7 +146,10 @@ test('withTta on a TensorFlow.js model: the views through the model, merged, fro
     const pixels = Uint8Array.from({ length: 3 * 90 }, (_, i) => (i * 37) % 256);
     const tta = withTta(model, 'flip-shift', { chunkSize: 2 });
     const result = await tta.predict(pixels);
-    const views = augmentReference(pixels, [3, 6, 5, 3], tta.policy.views, { fill: 'nearest', scale: 1 / 255 });
+    const views = augmentReference(pixels, [3, 6, 5, 3], viewsForInput(tta.policy.views, [6, 5, 3]), {
+      fill: 'nearest',
+      scale: 1 / 255,
+    });
     const expected = softVoteReference(graph.predict(views, 30), [10, 3, 4]);
     expectClose(result.scores, expected.scores, 1e-5);
     const fromTensor = await tta.predict(tf.tensor4d(pixels, [3, 6, 5, 3], 'int32'));
