@@ -49,8 +49,9 @@ function printTable() {
     console.log(`\n${group}`);
     const ceiling = list.find((r) => r.baseline === 'ceiling');
     const reference = list.find((r) => r.baseline === 'reference');
+    const sharpRow = list.find((r) => r.baseline === 'sharp');
     console.log(
-      `  ${'method'.padEnd(34)} ${'images/s'.padStart(12)} ${'GB/s'.padStart(7)} ${'vs copy'.padStart(8)} ${'vs TS ref'.padStart(10)}`,
+      `  ${'method'.padEnd(40)} ${'images/s'.padStart(12)} ${'GB/s'.padStart(7)} ${'vs copy'.padStart(8)} ${'vs TS ref'.padStart(10)}${sharpRow ? ' vs sharp'.padStart(10) : ''}`,
     );
     for (const r of list) {
       const ips = r.images / r.seconds;
@@ -59,11 +60,121 @@ function printTable() {
       const vsRef = reference ? ips / (reference.images / reference.seconds) : NaN;
       const pct = Number.isFinite(vsCopy) ? `${(vsCopy * 100).toFixed(0)}%` : '-';
       const x = Number.isFinite(vsRef) ? `${vsRef.toFixed(1)}x` : '-';
+      const vsSharp = sharpRow ? ips / (sharpRow.images / sharpRow.seconds) : NaN;
+      const sx = sharpRow ? (Number.isFinite(vsSharp) ? `${vsSharp.toFixed(1)}x` : '-').padStart(10) : '';
       console.log(
-        `  ${r.name.padEnd(34)} ${ips.toFixed(0).padStart(12)} ${gbs.toFixed(2).padStart(7)} ${pct.padStart(8)} ${x.padStart(10)}`,
+        `  ${r.name.padEnd(40)} ${ips.toFixed(0).padStart(12)} ${gbs.toFixed(2).padStart(7)} ${pct.padStart(8)} ${x.padStart(10)}${sx}`,
       );
     }
   }
+}
+
+// ---- crops and zooms at 224x224 -------------------------------------------------
+// ImageNet-sized views out of 256x256 images: ten-crop (copies at the output size) against
+// the copy ceiling, zooms (bilinear resampling) against the TS reference, and both against
+// sharp (libvips) cropping / resizing the same images to uint8 (the float32 conversion and
+// scale are extra work augment does in the same pass). `--resample-only` runs just this part.
+async function timeAsync(fn, { repeats = 3 } = {}) {
+  await fn();
+  const samples = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] / 1000;
+}
+
+async function benchResample() {
+  const n = quick ? 8 : 16;
+  const S = 256,
+    O = 224;
+  const images = new Uint8Array(n * S * S * C);
+  for (let i = 0; i < images.length; i++) images[i] = (i * 2654435761) >>> 24;
+  const positions = ['center', 'top-left', 'top-right', 'bottom-left', 'bottom-right'];
+  const crops = positions.map((position) => ({ crop: { position, size: O } }));
+  const tenCrop = [...crops, ...crops.map((v) => ({ ...v, flip: true }))];
+  const zoomFactors = [1, 0.9, 1.1, 1.25];
+  const zooms = zoomFactors.flatMap((zoom) => [{ zoom }, { zoom, flip: true }]);
+  const sharp = require('sharp');
+  const options = { outputShape: [O, O], scale: 1 / 255, fill: 'reflect' };
+  const refN = 1;
+  for (const [name, views] of [
+    ['ten-crop 224 (copies)', tenCrop],
+    [`zooms ${zoomFactors.join(', ')} with flips (bilinear)`, zooms],
+  ]) {
+    const group = `augment: ${n} images ${S}x${S}x${C} uint8 -> ${views.length} views ${O}x${O} float32 (scale 1/255): ${name}`;
+    const out = new Float32Array(views.length * n * O * O * C);
+    const copySource = new Float32Array(out.length).fill(0.5);
+    const count = views.length * n;
+    report(
+      group,
+      'copy ceiling (TypedArray.set)',
+      time(() => out.set(copySource)),
+      count,
+      out.byteLength,
+      'ceiling',
+    );
+    report(
+      group,
+      'native, 1 thread',
+      time(() => augment(images, [n, S, S, C], views, { ...options, out, threads: 1 })),
+      count,
+      out.byteLength,
+    );
+    report(
+      group,
+      `native, ${threads} threads`,
+      time(() => augment(images, [n, S, S, C], views, { ...options, out, threads })),
+      count,
+      out.byteLength,
+    );
+    const refOut = new Float32Array(views.length * refN * O * O * C);
+    report(
+      group,
+      `TS reference (${refN} image)`,
+      time(
+        () =>
+          augmentReference(images.subarray(0, refN * S * S * C), [refN, S, S, C], views, { ...options, out: refOut }),
+        { repeats: 3, minMs: 0 },
+      ),
+      views.length * refN,
+      refOut.byteLength,
+      'reference',
+    );
+    // sharp: one pipeline per image and view (extract, or extract + resize; flop for flips), raw uint8 out.
+    const windows = views.map((v) => {
+      if (v.crop) {
+        const top = v.crop.position === 'center' ? (S - O) >> 1 : v.crop.position.startsWith('top') ? 0 : S - O;
+        const left = v.crop.position === 'center' ? (S - O) >> 1 : v.crop.position.endsWith('left') ? 0 : S - O;
+        return { extract: { top, left, width: O, height: O }, flip: !!v.flip };
+      }
+      const size = Math.min(S, Math.round(S / v.zoom));
+      const start = (S - size) >> 1;
+      // Zooms below 1 would need sharp's extend (padding) too: it resizes the whole image instead.
+      return { extract: { top: start, left: start, width: size, height: size }, flip: !!v.flip };
+    });
+    const raw = Array.from({ length: n }, (_, i) => Buffer.from(images.buffer, i * S * S * C, S * S * C));
+    const sharpRun = () =>
+      Promise.all(
+        raw.flatMap((buffer) =>
+          windows.map((w) => {
+            let pipeline = sharp(buffer, { raw: { width: S, height: S, channels: C } }).extract(w.extract);
+            if (w.flip) pipeline = pipeline.flop();
+            if (w.extract.width !== O) pipeline = pipeline.resize(O, O, { kernel: 'linear' });
+            return pipeline.raw().toBuffer();
+          }),
+        ),
+      );
+    report(group, 'sharp (libvips, uint8 out)', await timeAsync(sharpRun), count, count * O * O * C, 'sharp');
+  }
+}
+
+await benchResample();
+if (process.argv.includes('--resample-only')) {
+  printTable();
+  process.exit(0);
 }
 
 // ---- augment ------------------------------------------------------------------
@@ -237,5 +348,5 @@ for (const K of [10, 1000]) {
 
 printTable();
 console.log(
-  `\nthreads available: ${threads}. Targets: native augment and softVote >= 50% of the copy ceiling and >= 20x the TS reference.`,
+  `\nthreads available: ${threads}. Targets: native augment and softVote >= 50% of the copy ceiling and >= 20x the TS reference; at 224x224, crops >= 50% of the copy ceiling, zooms >= 20x the TS reference.`,
 );

@@ -8,7 +8,14 @@ import { UserError } from './errors';
 import { checkWritableFile } from './paths';
 import { POLICY_FLAGS, parsePolicyFlags } from './policy-flags';
 import { PredictionWriter, readExisting, type PredictionFormat, type PredictionLine } from './predictions';
-import { USER_MODEL_FLAGS, USER_MODEL_HELP, imageArguments, openUserModel, parseUserModelFlags } from './user-model';
+import {
+  USER_MODEL_FLAGS,
+  USER_MODEL_HELP,
+  imageArguments,
+  openUserModel,
+  parseUserModelFlags,
+  readSize,
+} from './user-model';
 
 export const PREDICT_HELP = `Usage: tta predict --model PATH --images DIR|FILE... [flags]
        tta predict --model PATH [flags] FILE|DIR ...
@@ -100,9 +107,9 @@ export async function runPredict(argv: readonly string[]): Promise<number> {
       }
       output.info(`policy: ${policy.name} (${formatViews(policy.views)}, ${policy.merge})`);
       writer = new PredictionWriter(out, format, topK, resume);
-      const [h, w, c] = model.inputShape;
+      const c = model.inputShape[2];
       const source = imageFileSource(todo, {
-        size: [h, w],
+        size: readSize(user, model),
         channels: c as 1 | 3,
         resize: user.resize,
         ...(user.resizeFrom !== undefined ? { resizeFrom: user.resizeFrom } : {}),

@@ -32,6 +32,7 @@ export const USER_MODEL_FLAGS = {
   'image-size': { type: 'string' },
   resize: { type: 'string' },
   'resize-from': { type: 'string' },
+  'view-size': { type: 'string' },
   'skip-bad': { type: 'boolean' },
   preprocess: { type: 'string' },
   mean: { type: 'string' },
@@ -48,6 +49,9 @@ export const USER_MODEL_HELP = `Your model and images
   --resize MODE         ${RESIZE_MODES.join(' | ')}: how other image shapes reach the input (default cover:
                         shorter side scaled, centre cropped; contain letterboxes in black)
   --resize-from S       scale the shorter side to S first, then crop the centre (the classic 256 then 224)
+  --view-size S|H,W     read the images at this size (at least the model input) and make each TTA view from
+                        it at the input size: crops and zooms of the larger image (--policy ten-crop from 256
+                        for a 224 model), which tta tune then also tries
   --skip-bad            skip unreadable image files (listed in the JSON) instead of stopping at the first
   --preprocess NAME     ${PREPROCESSING_PRESETS.join(' | ')} (default unit): unit x/255, symmetric x/127.5-1,
                         imagenet (x/255-mean)/std, caffe BGR x-mean, raw 0..255
@@ -65,6 +69,8 @@ export interface UserModelConfig {
   model: string;
   labels?: string;
   imageSize?: [number, number];
+  /** --view-size: the size images are read at, when larger than the model input. */
+  viewSize?: [number, number];
   resize: ResizeMode;
   resizeFrom?: number;
   skipBad: boolean;
@@ -94,6 +100,7 @@ export function parseUserModelFlags(f: Flags, required: boolean): UserModelConfi
       'outputs',
       'resize',
       'resize-from',
+      'view-size',
     ] as const) {
       if (f[name] !== undefined) throw new UserError(`--${name} describes your own model; it needs --model`);
     }
@@ -119,10 +126,20 @@ export function parseUserModelFlags(f: Flags, required: boolean): UserModelConfi
     preprocess = { mean, std };
   }
   const resizeFrom = integerFlag('resize-from', f['resize-from'], { min: 1, max: 16384 });
+  let viewSize: [number, number] | undefined;
+  if (f['view-size'] !== undefined) {
+    const parts = f['view-size'].split(',').map((v) => v.trim());
+    const sizes = parts.map((v) => (/^\d+$/.test(v) ? Number(v) : NaN));
+    if ((parts.length !== 1 && parts.length !== 2) || sizes.some((n) => !(n >= 1 && n <= 16384))) {
+      throw new UserError(`--view-size expects S or H,W, integers between 1 and 16384, got '${f['view-size']}'`);
+    }
+    viewSize = [sizes[0]!, sizes[1] ?? sizes[0]!];
+  }
   return {
     model: f.model,
     ...(f.labels !== undefined ? { labels: f.labels } : {}),
     ...(imageSize ? { imageSize } : {}),
+    ...(viewSize ? { viewSize } : {}),
     resize: choiceFlag('resize', f.resize, RESIZE_MODES) ?? 'cover',
     ...(resizeFrom !== undefined ? { resizeFrom } : {}),
     skipBad: Boolean(f['skip-bad']),
@@ -189,6 +206,19 @@ export async function openUserModel(config: UserModelConfig, output: Output): Pr
   }
 }
 
+/** The size images are read at: --view-size (checked to be at least the model input), else the input size. */
+export function readSize(config: UserModelConfig, model: { inputShape: readonly number[] }): [number, number] {
+  const [h, w] = model.inputShape as [number, number];
+  if (!config.viewSize) return [h, w];
+  const [vh, vw] = config.viewSize;
+  if (vh < h || vw < w) {
+    throw new UserError(
+      `--view-size ${vh},${vw} is smaller than the model input ${h}x${w}; views are made from images at least that size`,
+    );
+  }
+  return [vh, vw];
+}
+
 export interface OpenedFolder {
   index: ImageFolderIndex;
   source: ImageFileSource;
@@ -222,9 +252,9 @@ export function openImageFolder(
     chosen = Array.from(picked, (j) => from[j]!);
   }
   const files = chosen.map((i) => index.files[i]!);
-  const [h, w, c] = opened.model.inputShape;
+  const c = opened.model.inputShape[2];
   const source = imageFileSource(files, {
-    size: [h, w],
+    size: readSize(config, opened.model),
     channels: c as 1 | 3,
     resize: config.resize,
     ...(config.resizeFrom !== undefined ? { resizeFrom: config.resizeFrom } : {}),

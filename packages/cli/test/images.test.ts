@@ -226,6 +226,62 @@ describe('image folders of any size, and bad files', () => {
     expect(report.model.inputShape).toEqual([64, 64, 3]);
   }, 120_000);
 
+  test('--view-size reads the images larger than the model input; ten-crop and multiscale views are made from them', async () => {
+    const r = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--images',
+      path.join(dir, 'images'),
+      '--view-size',
+      '96',
+      '--policies',
+      'none,ten-crop,multiscale,d4',
+      '--policy',
+      'crop=center:80+zoom=1.1+rot=90',
+      '--json',
+      '-',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.policies.map((p: { name: string }) => p.name)).toEqual([
+      'none',
+      'ten-crop',
+      'multiscale',
+      'd4',
+      'crop=center:80+zoom=1.1+rot=90',
+    ]);
+    expect(report.policies[1].views).toBe(10);
+    const small = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--images',
+      path.join(dir, 'images'),
+      '--view-size',
+      '48,96',
+    ]);
+    expect(small.code).not.toBe(0);
+    expect(small.stderr).toMatch(/--view-size 48,96 is smaller than the model input 64x64/);
+    noStack(small.stderr);
+    const bad = await runCli(['eval', '--model', model, '--images', path.join(dir, 'images'), '--view-size', '96x96']);
+    expect(bad.stderr).toMatch(/--view-size expects S or H,W, integers between 1 and 16384, got '96x96'/);
+    // Without --view-size the images are read at the input size: a crop of that size is refused with the fix.
+    const same = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--images',
+      path.join(dir, 'images'),
+      '--policies',
+      'five-crop',
+    ]);
+    expect(same.code).not.toBe(0);
+    expect(same.stderr).toMatch(/images larger than the model's input 64x64 for the view crop=center/);
+    noStack(same.stderr);
+  }, 180_000);
+
   test('a corrupt file stops eval with one line naming it; --skip-bad skips it and lists it in the JSON', async () => {
     const images = path.join(dir, 'with-bad');
     fs.cpSync(path.join(dir, 'images'), images, { recursive: true });
