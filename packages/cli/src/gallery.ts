@@ -39,8 +39,14 @@ export function thumbnail(
   let lo = 0;
   let range = 1;
   if (pixels instanceof Float32Array) {
-    lo = Math.min(...pixels);
-    range = Math.max(...pixels) - lo || 1;
+    // A loop, not Math.min(...pixels): a large image would overflow the argument stack.
+    let hi = -Infinity;
+    lo = Infinity;
+    for (const v of pixels) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    range = hi - lo || 1;
   }
   const scale = pixels instanceof Float32Array ? 255 / range : 1;
   const out = new Uint8Array(h * w * channels);

@@ -21,6 +21,15 @@ describe('thumbnail', () => {
   test('float images (already preprocessed) are stretched to 0..255', () => {
     const t = thumbnail(Float32Array.from([-1, 0, 1, 0.5]), 2, 2, 1);
     expect(Array.from(t.pixels)).toEqual([0, 128, 255, 191]);
+    // A 224x224 float image (more values than a function takes as arguments).
+    const big = thumbnail(
+      Float32Array.from({ length: 224 * 224 * 3 }, (_, i) => (i % 3) - 1),
+      224,
+      224,
+      3,
+    );
+    expect([big.width, big.height]).toEqual([56, 56]);
+    expect(Array.from(big.pixels.subarray(0, 3))).toEqual([0, 128, 255]);
   });
 });
 

@@ -164,14 +164,21 @@ interface Score {
 }
 
 interface Scorer {
-  score(policy: Policy): Score;
+  /** Without `calibrate`, no temperature is fitted (its fields are NaN): greedy steps ranked by plain NLL. */
+  score(policy: Policy, calibrate?: boolean): Score;
   /** A learned merge of these views, fitted and scored out of fold; the policy carries weights fitted on all rows. */
   scoreLearned(views: PolicyView[], fill: Fill, shape: LearnedShape, name: string): { policy: Policy; score: Score };
 }
 
-function scoreMerged(scores: Float32Array, labels: Int32Array, truth: ArrayLike<number>, classes: number) {
+function scoreMerged(
+  scores: Float32Array,
+  labels: Int32Array,
+  truth: ArrayLike<number>,
+  classes: number,
+  calibrate = true,
+) {
   const m = classificationMetrics(scores, labels, truth, classes);
-  const t = fitTemperature(scores, truth, classes);
+  const t = calibrate ? fitTemperature(scores, truth, classes) : { temperature: NaN, nllAfter: NaN, eceAfter: NaN };
   return {
     accuracy: m.accuracy,
     nll: m.nll,
@@ -191,9 +198,12 @@ function scorer(
   learnedOptions: { folds: number; seed: number },
 ): Scorer {
   return {
-    score(policy) {
+    score(policy, calibrate = true) {
       const merged = mergeFromViews(policy, views, n, classes);
-      return { ...scoreMerged(merged.scores, merged.labels, truth, classes), gatedFraction: merged.gatedFraction };
+      return {
+        ...scoreMerged(merged.scores, merged.labels, truth, classes, calibrate),
+        gatedFraction: merged.gatedFraction,
+      };
     },
     scoreLearned(policyViews, fill, shape, name) {
       const V = policyViews.length;
@@ -348,7 +358,10 @@ function addGreedyCandidates(
       if (chosenFill && option.fill !== chosenFill && usesFill(option.view)) continue;
       if (chosen.some((v) => formatView(v) === formatView(option.view))) continue;
       const fill = usesFill(option.view) ? option.fill : (chosenFill ?? option.fill);
-      const s = list.score.score({ name: 'greedy', views: [...chosen, option.view], fill, merge: 'mean' });
+      const s = list.score.score(
+        { name: 'greedy', views: [...chosen, option.view], fill, merge: 'mean' },
+        list.rank === 'calibrated-nll',
+      );
       const loss = list.greedyLoss(s);
       if (!bestStep || loss < bestStep.loss)
         bestStep = { view: option.view, fill, nll: s.nll, accuracy: s.accuracy, loss };

@@ -7,6 +7,7 @@ import { applyTemperature, fitTemperature } from '../src/calibration';
 import { evaluatePolicies, mergeFromViews, viewKey } from '../src/evaluate';
 import { fitLearnedWeights, outOfFoldLearnedMerge } from '../src/learned';
 import { mcnemarExact } from '../src/stats';
+import { formatView, parseViewSpec } from '../src/policies';
 import { linearClassifier } from './helpers';
 
 function batch(count: number, seed: number): ImageBatch & { labels: Uint8Array } {
@@ -245,6 +246,31 @@ describe('learned merges and temperature scaling in tuning', () => {
     const byAccuracy = await tunePolicy(classifier(), val, val.labels, small);
     expect(byAccuracy.best.accuracy).toBe(Math.max(...byAccuracy.candidates.map((c) => c.accuracy)));
   });
+
+  test.each(['accuracy', 'calibrated-nll'] as const)(
+    'greedy selection (rank %s) adds at each step the view with the lowest NLL (after temperature for calibrated-nll)',
+    async (rank) => {
+      const val = batch(90, 11);
+      const result = await tunePolicy(classifier(), val, val.labels, { ...small, learned: [], rank });
+      const loss = (spec: string) => {
+        const policy = { name: 'x', views: parseViewSpec(spec), fill: 'nearest' as const, merge: 'mean' as const };
+        const merged = mergeFromViews(policy, result.views, 90, 4);
+        return rank === 'accuracy'
+          ? classificationMetrics(merged.scores, merged.labels, val.labels, 4).nll
+          : fitTemperature(merged.scores, val.labels, 4).nllAfter;
+      };
+      const pool = [...result.views.values()].map((v) => v.view).filter((v) => formatView(v) !== 'id');
+      expect(result.greedy.length).toBe(4);
+      for (let step = 1; step < result.greedy.length; step++) {
+        const before = result.greedy[step - 1]!.viewSpec;
+        const options = pool
+          .map(formatView)
+          .filter((v) => !before.split(',').includes(v))
+          .map((v) => loss(`${before},${v}`));
+        expect(loss(result.greedy[step]!.viewSpec)).toBeCloseTo(Math.min(...options), 12);
+      }
+    },
+  );
 
   test('on the test set: each policy with its validation temperature, learned paired against the mean of the same views', async () => {
     const val = batch(100, 7);
