@@ -33,6 +33,7 @@ size_t OnednnConvolutions() { return convolutions; }
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -117,6 +118,30 @@ std::shared_ptr<Compiled> Cached(const Key& key, Build build) {
 
 memory Wrap(const memory::desc& desc, const void* data) { return memory(desc, Engine(), const_cast<void*>(data)); }
 
+// A compiled primitive whose weights (or weight gradient, `gradient`) are in `layout`, with the
+// reorder between that layout and the user's HWIO `user` when they differ.
+Compiled Compile(dnnl::primitive primitive, const memory::desc& layout, const Descs& d, const void* user,
+                 bool gradient) {
+  Compiled c;
+  c.primitive = std::move(primitive);
+  c.weights = layout;
+  c.reorderWeights = layout != d.weightsUser;
+  if (c.reorderWeights) {
+    c.weightsReorder = gradient ? dnnl::reorder(memory(layout, Engine()), Wrap(d.weightsUser, user))
+                                : dnnl::reorder(Wrap(d.weightsUser, user), memory(layout, Engine()));
+  }
+  return c;
+}
+
+// The filter as the primitive wants it: the user's HWIO array itself, or a reordered copy.
+memory PackedFilter(const Compiled& c, const Descs& d, const float* filter, dnnl::stream& stream) {
+  memory weights = Wrap(d.weightsUser, filter);
+  if (!c.reorderWeights) return weights;
+  memory packed(c.weights, Engine());
+  c.weightsReorder.execute(stream, weights, packed);
+  return packed;
+}
+
 dnnl::convolution_forward::primitive_desc ForwardDesc(const Descs& d, bool bias, dnnl::prop_kind kind,
                                                       const dnnl::primitive_attr& attr = dnnl::primitive_attr()) {
   const auto desc = bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, d.src,
@@ -148,20 +173,10 @@ bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* fi
       dnnl::primitive_attr attr;
       attr.set_post_ops(ops);
       const auto pd = ForwardDesc(d, hasBias, dnnl::prop_kind::forward_inference, attr);
-      Compiled c;
-      c.primitive = dnnl::convolution_forward(pd);
-      c.weights = pd.weights_desc();
-      c.reorderWeights = pd.weights_desc() != d.weightsUser;
-      if (c.reorderWeights) c.weightsReorder = dnnl::reorder(Wrap(d.weightsUser, filter), memory(c.weights, Engine()));
-      return c;
+      return Compile(dnnl::convolution_forward(pd), pd.weights_desc(), d, filter, false);
     });
     dnnl::stream stream(Engine());
-    memory weights = Wrap(d.weightsUser, filter);
-    if (compiled->reorderWeights) {
-      memory packed(compiled->weights, Engine());
-      compiled->weightsReorder.execute(stream, weights, packed);
-      weights = packed;
-    }
+    const memory weights = PackedFilter(*compiled, d, filter, stream);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, Wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, Wrap(d.dst, y)}};
     if (hasBias) args.emplace(DNNL_ARG_BIAS, Wrap(d.bias, bias));
@@ -183,20 +198,10 @@ bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const flo
       const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
                                                        d.strides, d.padL, d.padR);
       const dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), hint);
-      Compiled c;
-      c.primitive = dnnl::convolution_backward_data(pd);
-      c.weights = pd.weights_desc();
-      c.reorderWeights = pd.weights_desc() != d.weightsUser;
-      if (c.reorderWeights) c.weightsReorder = dnnl::reorder(Wrap(d.weightsUser, filter), memory(c.weights, Engine()));
-      return c;
+      return Compile(dnnl::convolution_backward_data(pd), pd.weights_desc(), d, filter, false);
     });
     dnnl::stream stream(Engine());
-    memory weights = Wrap(d.weightsUser, filter);
-    if (compiled->reorderWeights) {
-      memory packed(compiled->weights, Engine());
-      compiled->weightsReorder.execute(stream, weights, packed);
-      weights = packed;
-    }
+    const memory weights = PackedFilter(*compiled, d, filter, stream);
     compiled->primitive.execute(
         stream,
         {{DNNL_ARG_DIFF_DST, Wrap(d.dst, dy)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, Wrap(d.src, dx)}});
@@ -217,12 +222,7 @@ bool OnednnConvBackwardWeights(const OnednnConvShape& g, const float* x, const f
       const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weightsAny,
                                                           d.dst, d.strides, d.padL, d.padR);
       const dnnl::convolution_backward_weights::primitive_desc pd(desc, Engine(), hint);
-      Compiled c;
-      c.primitive = dnnl::convolution_backward_weights(pd);
-      c.weights = pd.diff_weights_desc();
-      c.reorderWeights = pd.diff_weights_desc() != d.weightsUser;
-      if (c.reorderWeights) c.weightsReorder = dnnl::reorder(memory(c.weights, Engine()), Wrap(d.weightsUser, dw));
-      return c;
+      return Compile(dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), d, dw, true);
     });
     dnnl::stream stream(Engine());
     memory user = Wrap(d.weightsUser, dw);
