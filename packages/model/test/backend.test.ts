@@ -18,14 +18,14 @@ test('auto falls back past missing backends, and says why each was skipped', asy
   const lines: string[] = [];
   const all = [
     '@tensorflow/tfjs-node-gpu',
-    '@tensorflow/tfjs-node',
     '@tta/tfjs-backend-native',
+    '@tensorflow/tfjs-node',
     '@tensorflow/tfjs-backend-wasm',
   ];
   const selection = await selectBackend('auto', { explain: true, log: (l) => lines.push(l), require: missing(all) });
   expect(selection.backend).toBe('cpu');
   expect(tf.getBackend()).toBe('cpu');
-  expect(selection.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'native', 'wasm']);
+  expect(selection.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'native', 'tensorflow', 'wasm']);
   expect(selection.skipped[0]!.reason).toMatch(/Cannot find module '@tensorflow\/tfjs-node-gpu'/);
   expect(lines).toEqual([
     ...selection.skipped.map((s) => `backend ${s.name} skipped: ${s.reason}`),

@@ -100,18 +100,17 @@ describe('tensorflowInstallProblem', () => {
       /^Backend 'tensorflow' is not available: .*deps\/lib\/libtensorflow\.so links to \/nonexistent\/site-packages\/tensorflow\/libtensorflow_cc\.so\.2, which does not exist \(the TensorFlow wheel it was built against was moved or removed\)\. To get it, run `bash scripts\/setup-tensorflow\.sh`/,
     );
     const auto = await selectBackend('auto', { resolvePackage: () => dir });
-    expect(auto.skipped.find((s) => s.name === 'tensorflow')?.reason).toMatch(/which does not exist/);
     expect(auto.backend).not.toBe('tensorflow');
   });
 });
 
 describeTensorflow('tensorflow backend (TensorFlow C library from the pip wheel)', () => {
-  test('is selected by name, and by auto ahead of native', async () => {
+  test('is selected by name; auto takes native ahead of TensorFlow on the CPU (the faster here)', async () => {
     const selection = await selectBackend('tensorflow');
     expect(selection).toMatchObject({ backend: 'tensorflow', engineBackend: 'tensorflow' });
     expect(tf.getBackend()).toBe('tensorflow');
     const auto = await selectBackend('auto');
-    if (auto.backend !== 'tensorflow-gpu') expect(auto.backend).toBe('tensorflow');
+    if (auto.backend !== 'tensorflow-gpu') expect(auto.backend).toBe('native');
   });
 
   test('a training step of the reference CNN matches native from the same weights, within tolerance', async () => {
