@@ -45,6 +45,12 @@ import {
   type UserModelConfig,
 } from './user-model';
 
+/**
+ * What eval compares without --policies: the tutorial's question (flips, shifts, its 7 random
+ * flips). Crops, zooms and d4 need larger images or a square-symmetric task, so they are asked for.
+ */
+export const DEFAULT_EVAL_POLICIES = ['none', 'flip', 'flip-shift', 'keras-random'] as const;
+
 export const EVAL_HELP = `Usage: tta eval [flags]
 
 Evaluates TTA policies against no TTA, paired image by image on the same model: your own
@@ -72,7 +78,7 @@ Both
 
 Policies
   --policies LIST       comma list of ${POLICY_NAMES.join(', ')}
-                        (default: all four)
+                        (default: ${DEFAULT_EVAL_POLICIES.join(',')})
   --policy SPEC         add a custom policy from a view spec, e.g. 'id,flip,dx=2,flip+dx=-2'
                         (repeatable)
   --policy-file FILE    add a policy from a JSON file, e.g. one written by 'tta tune' (repeatable)
@@ -150,7 +156,7 @@ export function parseEvalFlags(argv: readonly string[]): EvalConfig | 'help' {
   const f = parseFlags(argv, FLAGS, 'eval');
   if (f.help) return 'help';
   const seed = integerFlag('seed', f.seed, { min: 0 }) ?? 0;
-  const policies = parsePolicyFlags(f, seed, POLICY_NAMES);
+  const policies = parsePolicyFlags(f, seed, DEFAULT_EVAL_POLICIES);
   const user = parseUserModelFlags(f, false);
   const images = checkDir('images', f.images);
   if (images !== undefined && !user)

@@ -185,13 +185,21 @@ describe('tta on synthetic data (end to end)', () => {
 
   test('a second run reuses the cached model; --json FILE keeps the table on stdout', async () => {
     const out = path.join(tempDir('json'), 'r.json');
-    const r = await runCli(['eval', ...common(), '--policies', 'none,keras-random', '--views', '5', '--json', out]);
+    // No --policies: the default four (the main job, `pnpm tta:eval`, runs this way).
+    const r = await runCli(['eval', ...common(), '--views', '5', '--json', out]);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/policy\s+views\s+accuracy\s+lift \(95% CI\)\s+McNemar p/);
     expect(r.stdout).toMatch(/keras-random\s+5 \(2 passes\)/);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     expect(report.model.runs[0].source).toBe('cache');
-    expect(report.policies[1]).toMatchObject({ name: 'keras-random', views: 5, forwardPasses: 2 });
+    expect(report.policies.map((p: { name: string }) => p.name)).toEqual([
+      'none',
+      'flip',
+      'flip-shift',
+      'keras-random',
+    ]);
+    expect(report.policies[3]).toMatchObject({ name: 'keras-random', views: 5, forwardPasses: 2 });
   });
 
   test('train --out, then eval --model; a model whose input does not fit is refused', async () => {
