@@ -42,6 +42,21 @@ export interface TfjsAddon {
     threads: number,
   ): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dims: Int32Array, dw: Float32Array, threads: number): void;
+  convBlock(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    activation: number,
+    convDims: Int32Array,
+    mean: Float32Array | null,
+    variance: Float32Array | null,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    epsilon: number,
+    poolDims: Int32Array | null,
+    out: Float32Array,
+    threads: number,
+  ): void;
   pool2d(x: Float32Array, kind: number, dims: Int32Array, out: Float32Array, threads: number): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
   avgPoolGrad(dy: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;

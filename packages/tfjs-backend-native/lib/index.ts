@@ -11,6 +11,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { invalidParameterError } from '@tta/util';
 import { addon } from './addon';
 import { bufferPool } from './memory';
+import { forgetEntry, fusedBlocksRun, fusionEnabled, peekValues, setFusionEnabled } from './fusion';
 import { nativeKernels, ownKernelConfigs } from './kernels/all_kernels';
 import { FUSED_CONV2D } from './kernels/FusedConv2D';
 import { kernelThreads, withFallback } from './kernels/kernel_utils';
@@ -62,9 +63,14 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: DataId, force?: boolean): boolean {
-    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    // peekValues: a deferred convolution block (fusion.ts) being disposed is never computed.
+    const entry = this.data.has(dataId) ? this.data.get(dataId) : undefined;
+    const values = entry === undefined ? undefined : peekValues(entry);
     const disposed = super.disposeData(dataId, force);
-    if (disposed && values !== undefined && !this.data.has(dataId)) bufferPool.release(values);
+    if (disposed && entry !== undefined && !this.data.has(dataId)) {
+      forgetEntry(entry);
+      if (values !== undefined) bufferPool.release(values);
+    }
     return disposed;
   }
 
@@ -95,6 +101,10 @@ export interface BackendInfo {
   onednnEnabled: boolean;
   /** Convolutions (forward or gradient) oneDNN has run since the addon loaded. */
   onednnConvolutions: number;
+  /** Whether convolution blocks are deferred and fused (useFusion, TTA_NATIVE_FUSE=0; fusion.ts). */
+  fusionEnabled: boolean;
+  /** Fused convolution blocks (a convolution with its batch norm and/or max pooling) run since the addon loaded. */
+  fusedBlocks: number;
   /**
    * Whether glibc keeps freed memory mapped (set when the backend is first created, unless
    * TTA_NATIVE_RETAIN_MEMORY=0): multi-MB tensors then reuse warm pages instead of paying
@@ -107,7 +117,14 @@ export interface BackendInfo {
 
 export function backendInfo(): BackendInfo {
   const info = addon.backendInfo();
-  return { ...info, threads: kernelThreads, retainsFreedMemory, pooledBytes: bufferPool.pooledBytes };
+  return {
+    ...info,
+    threads: kernelThreads,
+    retainsFreedMemory,
+    pooledBytes: bufferPool.pooledBytes,
+    fusionEnabled: fusionEnabled(),
+    fusedBlocks: fusedBlocksRun(),
+  };
 }
 
 /**
@@ -118,6 +135,18 @@ export function backendInfo(): BackendInfo {
 export function useOnednn(enabled: boolean): boolean {
   if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
   return addon.setOnednn(enabled);
+}
+
+/**
+ * Fuses inference convolution blocks (Conv2D + bias + activation, then FusedBatchNorm and/or
+ * MaxPool on its output) into one kernel that keeps the intermediate in cache (true, the default
+ * unless TTA_NATIVE_FUSE=0), or runs the kernels one by one (false), e.g. to compare the two.
+ * Both give the same values. Returns the setting now in force.
+ */
+export function useFusion(enabled: boolean): boolean {
+  if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
+  setFusionEnabled(enabled);
+  return fusionEnabled();
 }
 
 /**

@@ -11,6 +11,7 @@
 #include "kernels/AdamUpdate.h"
 #include "kernels/BatchMatMul.h"
 #include "kernels/Conv2D.h"
+#include "kernels/ConvBlock.h"
 #include "kernels/Elementwise.h"
 #include "kernels/FusedBatchNorm.h"
 #include "kernels/Pool2D.h"
@@ -60,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object kernels) {
   add("conv2d", Conv2dJs);
   add("conv2dBackpropInput", Conv2dBackpropInputJs);
   add("conv2dBackpropFilter", Conv2dBackpropFilterJs);
+  add("convBlock", ConvBlockJs);
   add("pool2d", Pool2dJs);
   add("maxPoolGrad", MaxPoolGradJs);
   add("avgPoolGrad", AvgPoolGradJs);

@@ -28,6 +28,8 @@ size_t OnednnConvolutions() { return convolutions; }
 
 #ifdef TTA_HAVE_DNNL
 
+#include <dlfcn.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -101,20 +103,49 @@ struct Compiled {
   dnnl::reorder weightsReorder;
 };
 
+using Cache = std::map<Key, std::shared_ptr<Compiled>>;
 std::mutex cacheMutex;
-std::map<Key, std::shared_ptr<Compiled>> cache;
+Cache cache;
+
+template <typename Build>
+std::shared_ptr<Compiled> CachedIn(Cache& in, const Key& key, Build build) {
+  auto it = in.find(key);
+  if (it != in.end()) return it->second;
+  // A training run sees a handful of geometries; a bound keeps odd callers from growing it forever.
+  if (in.size() >= 256) in.clear();
+  auto compiled = std::make_shared<Compiled>(build());
+  in.emplace(key, compiled);
+  return compiled;
+}
 
 template <typename Build>
 std::shared_ptr<Compiled> Cached(const Key& key, Build build) {
   std::lock_guard<std::mutex> lock(cacheMutex);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  // A training run sees a handful of geometries; a bound keeps odd callers from growing it forever.
-  if (cache.size() >= 256) cache.clear();
-  auto compiled = std::make_shared<Compiled>(build());
-  cache.emplace(key, compiled);
-  return compiled;
+  return CachedIn(cache, key, build);
 }
+
+// The OpenMP runtime oneDNN was built with, looked up at run time (this addon is not built with
+// OpenMP itself): a thread's omp_set_num_threads(1) makes the oneDNN calls it makes serial.
+struct OpenMp {
+  using SetThreads = void (*)(int);
+  using GetThreads = int (*)();
+  SetThreads set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  GetThreads get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+};
+const OpenMp& Omp() {
+  static const OpenMp omp;
+  return omp;
+}
+
+// Sets this thread's OpenMP team size to 1 for its lifetime, then restores it.
+class SerialScope {
+ public:
+  SerialScope() : before_(Omp().get()) { Omp().set(1); }
+  ~SerialScope() { Omp().set(before_); }
+
+ private:
+  int before_;
+};
 
 memory Wrap(const memory::desc& desc, const void* data) { return memory(desc, Engine(), const_cast<void*>(data)); }
 
@@ -160,13 +191,17 @@ std::string OnednnVersion() {
   return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
 }
 
-bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
-                       float* y) {
+namespace {
+
+// The forward convolution, its primitive from `cached` (a Build -> shared_ptr<Compiled> function).
+template <typename CachedFn>
+bool ConvForwardWith(CachedFn cached, const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
+                     int activation, float* y) {
   Descs d;
   if (!enabled || activation < 0 || activation > 2 || !MakeDescs(g, &d)) return false;
   try {
     const bool hasBias = bias != nullptr;
-    auto compiled = Cached(KeyOf(0, g, activation * 2 + (hasBias ? 1 : 0)), [&] {
+    auto compiled = cached(KeyOf(0, g, activation * 2 + (hasBias ? 1 : 0)), [&] {
       dnnl::post_ops ops;
       if (activation == 1) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
       if (activation == 2) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f);
@@ -187,6 +222,25 @@ bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* fi
   } catch (const dnnl::error&) {
     return false;
   }
+}
+
+}  // namespace
+
+bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
+                       float* y) {
+  return ConvForwardWith([](const Key& key, auto build) { return Cached(key, build); }, g, x, filter, bias, activation,
+                         y);
+}
+
+bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
+                             int activation, float* y) {
+  if (Omp().set == nullptr || Omp().get == nullptr) return false;
+  // oneDNN's shared scratchpad lets a primitive run only on the thread that created it, and one
+  // created under a team size of 1 plans its work for one thread: a cache per thread.
+  thread_local Cache local;
+  SerialScope serial;
+  return ConvForwardWith([](const Key& key, auto build) { return CachedIn(local, key, build); }, g, x, filter, bias,
+                         activation, y);
 }
 
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx) {
@@ -248,6 +302,9 @@ namespace tta {
 bool OnednnAvailable() { return false; }
 std::string OnednnVersion() { return ""; }
 bool OnednnConvForward(const OnednnConvShape&, const float*, const float*, const float*, int, float*) { return false; }
+bool OnednnConvForwardSerial(const OnednnConvShape&, const float*, const float*, const float*, int, float*) {
+  return false;
+}
 bool OnednnConvBackwardData(const OnednnConvShape&, const float*, const float*, float*) { return false; }
 bool OnednnConvBackwardWeights(const OnednnConvShape&, const float*, const float*, float*) { return false; }
 

@@ -31,6 +31,10 @@ size_t OnednnConvolutions();
 // y = act(conv(x, filter) + bias); activation 0 linear, 1 relu, 2 relu6; bias may be null.
 bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
                        float* y);
+// The same on the calling thread alone (oneDNN's OpenMP team of 1, primitives cached per
+// thread), for kernels that run several convolutions of a few images in parallel themselves.
+bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
+                             int activation, float* y);
 // dx = the gradient of the input from dy and the filter.
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx);
 // dw = the gradient of the filter (HWIO) from x and dy.

@@ -13,6 +13,7 @@ import {
   type NativeKernelArgs,
   type NativeKernelConfig,
 } from './kernel_utils';
+import { defer, fusionEnabled } from '../fusion';
 
 /** Conv2D, or with `fused` FusedConv2D (bias and a linear, relu or relu6 activation in the epilogue). */
 export function convForward(args: NativeKernelArgs, fused: boolean): TensorInfo | null {
@@ -34,8 +35,13 @@ export function convForward(args: NativeKernelArgs, fused: boolean): TensorInfo 
   const info = conv2dInfo(inputs.x!.shape, inputs.filter!.shape, attrs as unknown as ConvAttrs);
   if (info == null || (bias != null && bias.length !== info.outChannels)) return null;
   const out = allocate(util.sizeFromShape(info.outShape));
-  addon.conv2d(x, filter, bias, activation, convDims(info), out, kernelThreads);
-  return output(backend, info.outShape, out);
+  const dims = convDims(info);
+  const result = output(backend, info.outShape, out);
+  // Deferred, so that a batch norm or max pooling reading it can fuse with it (fusion.ts).
+  if (fusionEnabled())
+    defer(backend, result, out, { x, filter, bias, activation, convDims: dims, threads: kernelThreads });
+  else addon.conv2d(x, filter, bias, activation, dims, out, kernelThreads);
+  return result;
 }
 
 export const conv2DConfig: NativeKernelConfig = {

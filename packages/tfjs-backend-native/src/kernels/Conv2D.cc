@@ -10,21 +10,9 @@
 
 namespace tta {
 
-namespace {
+namespace {}  // namespace
 
-struct ConvGeometry {
-  size_t n, h, w, c, fh, fw, outC, sh, sw;
-  ptrdiff_t padTop, padLeft;
-  size_t outH, outW;
-  size_t xSize, filterSize, ySize, colWidth, pixelsPerImage;
-
-  // 1x1 kernels with stride 1 and no padding read the input as the column matrix.
-  bool Pointwise() const {
-    return fh == 1 && fw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outH == h && outW == w;
-  }
-};
-
-ConvGeometry ParseGeometry(const Napi::Value& value) {
+ConvGeometry ParseConvGeometry(const Napi::Value& value) {
   Napi::Env env = value.Env();
   auto dims = TypedArrayArg<int32_t>(value, napi_int32_array, "dims");
   if (dims.length != 13) throw Napi::RangeError::New(env, "native: conv2d dims must hold 13 integers");
@@ -55,6 +43,8 @@ ConvGeometry ParseGeometry(const Napi::Value& value) {
   }
   return g;
 }
+
+namespace {
 
 void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* name) {
   if (actual != expected) {
@@ -411,6 +401,49 @@ void DirectFilterGrad(const ConvGeometry& g, const float* x, const float* dy, si
 
 }  // namespace
 
+void ConvForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                 float* y, unsigned threads) {
+  if (g.ySize == 0) return;
+  const bool onednn = threads == 0 ? OnednnConvForwardSerial(OnednnShape(g), x, filter, bias, activation, y)
+                                   : OnednnConvForward(OnednnShape(g), x, filter, bias, activation, y);
+  if (onednn) return;
+  if (UseDirect(g)) {
+    const size_t pixels = g.n * g.pixelsPerImage;
+    ParallelFor(pixels, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16),
+                [&](size_t begin, size_t end) { DirectConv(g, x, filter, bias, activation, begin, end, y); });
+    return;
+  }
+  const size_t perBlock = ImagesPerBlock(g);
+  const size_t blocks = (g.n + perBlock - 1) / perBlock;
+  ParallelFor(blocks, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
+    for (size_t blk = begin; blk < end; ++blk) {
+      const size_t b0 = blk * perBlock, b1 = std::min(g.n, b0 + perBlock);
+      const size_t rows = (b1 - b0) * g.pixelsPerImage;
+      float* out = y + b0 * g.pixelsPerImage * g.outC;
+      const float* col;
+      if (g.Pointwise()) {
+        col = x + b0 * g.pixelsPerImage * g.c;
+      } else {
+        float* buffer = Columns(rows * g.colWidth);
+        Im2col(g, x, b0, b1, buffer);
+        col = buffer;
+      }
+      SgemmSerial(false, false, rows, g.outC, g.colWidth, col, g.colWidth, filter, g.outC, false, out, g.outC);
+      if (bias == nullptr && activation == 0) continue;
+      for (size_t r = 0; r < rows; ++r) {
+        float* __restrict o = out + r * g.outC;
+        if (bias != nullptr)
+          for (size_t k = 0; k < g.outC; ++k) o[k] += bias[k];
+        if (activation == 1) {
+          for (size_t k = 0; k < g.outC; ++k) o[k] = o[k] < 0.0f ? 0.0f : o[k];
+        } else if (activation == 2) {
+          for (size_t k = 0; k < g.outC; ++k) o[k] = o[k] < 0.0f ? 0.0f : (o[k] > 6.0f ? 6.0f : o[k]);
+        }
+      }
+    }
+  });
+}
+
 Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 7) throw Napi::TypeError::New(env, "native: conv2d expects 7 arguments");
@@ -419,7 +452,7 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   Span<float> bias;
   if (!info[2].IsNull()) bias = TypedArrayArg<float>(info[2], napi_float32_array, "bias");
   const int activation = static_cast<int>(IntegerArg(info[3], 0, 2, "activation"));
-  const ConvGeometry g = ParseGeometry(info[4]);
+  const ConvGeometry g = ParseConvGeometry(info[4]);
   auto y = TypedArrayArg<float>(info[5], napi_float32_array, "out");
   const unsigned threads = ThreadsArg(info[6]);
   ExpectLength(env, x.length, g.xSize, "x");
@@ -431,46 +464,7 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
       (bias.data != nullptr && Overlaps(y.data, g.ySize * 4, bias.data, g.outC * 4))) {
     throw Napi::RangeError::New(env, "native: conv2d out overlaps an input");
   }
-  if (g.ySize == 0) return env.Undefined();
-
-  const float* biasData = bias.data;
-  if (OnednnConvForward(OnednnShape(g), x.data, filter.data, biasData, activation, y.data)) return env.Undefined();
-  if (UseDirect(g)) {
-    const size_t pixels = g.n * g.pixelsPerImage;
-    ParallelFor(pixels, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
-      DirectConv(g, x.data, filter.data, biasData, activation, begin, end, y.data);
-    });
-    return env.Undefined();
-  }
-  const size_t perBlock = ImagesPerBlock(g);
-  const size_t blocks = (g.n + perBlock - 1) / perBlock;
-  ParallelFor(blocks, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t begin, size_t end) {
-    for (size_t blk = begin; blk < end; ++blk) {
-      const size_t b0 = blk * perBlock, b1 = std::min(g.n, b0 + perBlock);
-      const size_t rows = (b1 - b0) * g.pixelsPerImage;
-      float* out = y.data + b0 * g.pixelsPerImage * g.outC;
-      const float* col;
-      if (g.Pointwise()) {
-        col = x.data + b0 * g.pixelsPerImage * g.c;
-      } else {
-        float* buffer = Columns(rows * g.colWidth);
-        Im2col(g, x.data, b0, b1, buffer);
-        col = buffer;
-      }
-      SgemmSerial(false, false, rows, g.outC, g.colWidth, col, g.colWidth, filter.data, g.outC, false, out, g.outC);
-      if (biasData == nullptr && activation == 0) continue;
-      for (size_t r = 0; r < rows; ++r) {
-        float* __restrict o = out + r * g.outC;
-        if (biasData != nullptr)
-          for (size_t k = 0; k < g.outC; ++k) o[k] += biasData[k];
-        if (activation == 1) {
-          for (size_t k = 0; k < g.outC; ++k) o[k] = o[k] < 0.0f ? 0.0f : o[k];
-        } else if (activation == 2) {
-          for (size_t k = 0; k < g.outC; ++k) o[k] = o[k] < 0.0f ? 0.0f : (o[k] > 6.0f ? 6.0f : o[k]);
-        }
-      }
-    }
-  });
+  ConvForward(g, x.data, filter.data, bias.data, activation, y.data, threads);
   return env.Undefined();
 }
 
@@ -479,7 +473,7 @@ Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
   if (info.Length() != 5) throw Napi::TypeError::New(env, "native: conv2dBackpropInput expects 5 arguments");
   auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
   auto filter = TypedArrayArg<float>(info[1], napi_float32_array, "filter");
-  const ConvGeometry g = ParseGeometry(info[2]);
+  const ConvGeometry g = ParseConvGeometry(info[2]);
   auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
   const unsigned threads = ThreadsArg(info[4]);
   ExpectLength(env, dy.length, g.ySize, "dy");
@@ -518,7 +512,7 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
   if (info.Length() != 5) throw Napi::TypeError::New(env, "native: conv2dBackpropFilter expects 5 arguments");
   auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
   auto dy = TypedArrayArg<float>(info[1], napi_float32_array, "dy");
-  const ConvGeometry g = ParseGeometry(info[2]);
+  const ConvGeometry g = ParseConvGeometry(info[2]);
   auto dw = TypedArrayArg<float>(info[3], napi_float32_array, "dw");
   const unsigned threads = ThreadsArg(info[4]);
   ExpectLength(env, x.length, g.xSize, "x");

@@ -6,7 +6,31 @@
 
 #include <napi.h>
 
+#include <cstddef>
+
 namespace tta {
+
+// One convolution's geometry and sizes (checked for overflow when parsed).
+struct ConvGeometry {
+  size_t n, h, w, c, fh, fw, outC, sh, sw;
+  ptrdiff_t padTop, padLeft;
+  size_t outH, outW;
+  size_t xSize, filterSize, ySize, colWidth, pixelsPerImage;
+
+  // 1x1 kernels with stride 1 and no padding read the input as the column matrix.
+  bool Pointwise() const {
+    return fh == 1 && fw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && outH == h && outW == w;
+  }
+};
+
+// Parses and range-checks an Int32Array dims (below); throws a RangeError naming what is wrong.
+ConvGeometry ParseConvGeometry(const Napi::Value& value);
+
+// y = act(conv(x, filter) + bias) for checked geometry and buffers: oneDNN when it takes the
+// geometry, else the built-in kernels on up to `threads` threads of the shared pool; threads 0
+// runs it on the calling thread alone (oneDNN included), for callers that parallelise themselves.
+void ConvForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                 float* y, unsigned threads);
 
 // Geometry shared by the three convolution entry points (dilation 1).
 // dims = Int32Array [n, h, w, c, filterH, filterW, outC, strideH, strideW, padTop, padLeft, outH, outW]

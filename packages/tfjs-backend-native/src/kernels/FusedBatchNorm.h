@@ -4,7 +4,22 @@
 
 #include <napi.h>
 
+#include <cstddef>
+#include <vector>
+
+#include "common.h"
+
 namespace tta {
+
+// Inference batch norm as a per-channel affine map, out = shift + (x - center) * factor, with
+// factor = scale / sqrt(variance + eps) rounded once to float: what batchNorm computes for each
+// element, so kernels that fuse it into another pass give the same bits.
+struct ChannelAffine {
+  std::vector<float> center, factor, shift;
+};
+// Each parameter is absent (null data) or holds 1 or `channels` values (else a RangeError).
+ChannelAffine BatchNormAffine(Napi::Env env, const Span<float>& mean, const Span<float>& variance,
+                              const Span<float>& offset, const Span<float>& scale, double epsilon, size_t channels);
 
 // JS: batchNorm(x, mean, variance, offset | null, scale | null, epsilon, channels, out, threads).
 // Each parameter holds 1 or `channels` values; x's length is a multiple of `channels`.

@@ -10,25 +10,9 @@
 
 namespace tta {
 
-namespace {
+namespace {}  // namespace
 
-struct PoolGeometry {
-  size_t n, h, w, c, fh, fw, sh, sw;
-  ptrdiff_t padTop, padLeft;
-  size_t outH, outW, xSize, ySize;
-
-  // In-bounds window rows/cols of output (oy, ox), clamped like the cpu backend.
-  void Window(size_t oy, size_t ox, size_t* y0, size_t* y1, size_t* x0, size_t* x1) const {
-    const ptrdiff_t ry = static_cast<ptrdiff_t>(oy * sh) - padTop;
-    const ptrdiff_t rx = static_cast<ptrdiff_t>(ox * sw) - padLeft;
-    *y0 = static_cast<size_t>(std::max<ptrdiff_t>(0, ry));
-    *y1 = static_cast<size_t>(std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(h, ry + static_cast<ptrdiff_t>(fh))));
-    *x0 = static_cast<size_t>(std::max<ptrdiff_t>(0, rx));
-    *x1 = static_cast<size_t>(std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(w, rx + static_cast<ptrdiff_t>(fw))));
-  }
-};
-
-PoolGeometry ParsePool(const Napi::Value& value) {
+PoolGeometry ParsePoolGeometry(const Napi::Value& value) {
   Napi::Env env = value.Env();
   auto dims = TypedArrayArg<int32_t>(value, napi_int32_array, "dims");
   if (dims.length != 12) throw Napi::RangeError::New(env, "native: pool dims must hold 12 integers");
@@ -56,6 +40,8 @@ PoolGeometry ParsePool(const Napi::Value& value) {
   }
   return g;
 }
+
+namespace {
 
 void Expect(Napi::Env env, size_t actual, size_t expected, const char* name) {
   if (actual != expected) {
@@ -90,7 +76,7 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   if (info.Length() != 5) throw Napi::TypeError::New(env, "native: pool2d expects 5 arguments");
   auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
   const int kind = static_cast<int>(IntegerArg(info[1], 0, 1, "kind"));
-  const PoolGeometry g = ParsePool(info[2]);
+  const PoolGeometry g = ParsePoolGeometry(info[2]);
   auto y = TypedArrayArg<float>(info[3], napi_float32_array, "out");
   const unsigned threads = ThreadsArg(info[4]);
   Expect(env, x.length, g.xSize, "x");
@@ -137,7 +123,7 @@ Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
   if (info.Length() != 5) throw Napi::TypeError::New(env, "native: maxPoolGrad expects 5 arguments");
   auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
   auto x = TypedArrayArg<float>(info[1], napi_float32_array, "x");
-  const PoolGeometry g = ParsePool(info[2]);
+  const PoolGeometry g = ParsePoolGeometry(info[2]);
   auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
   const unsigned threads = ThreadsArg(info[4]);
   Expect(env, dy.length, g.ySize, "dy");
@@ -227,7 +213,7 @@ Napi::Value AvgPoolGradJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 4) throw Napi::TypeError::New(env, "native: avgPoolGrad expects 4 arguments");
   auto dy = TypedArrayArg<float>(info[0], napi_float32_array, "dy");
-  const PoolGeometry g = ParsePool(info[1]);
+  const PoolGeometry g = ParsePoolGeometry(info[1]);
   auto dx = TypedArrayArg<float>(info[2], napi_float32_array, "dx");
   const unsigned threads = ThreadsArg(info[3]);
   Expect(env, dy.length, g.ySize, "dy");

@@ -6,7 +6,30 @@
 
 #include <napi.h>
 
+#include <algorithm>
+#include <cstddef>
+
 namespace tta {
+
+// One pooling's geometry and sizes (checked for overflow when parsed).
+struct PoolGeometry {
+  size_t n, h, w, c, fh, fw, sh, sw;
+  ptrdiff_t padTop, padLeft;
+  size_t outH, outW, xSize, ySize;
+
+  // In-bounds window rows/cols of output (oy, ox), clamped like the cpu backend.
+  void Window(size_t oy, size_t ox, size_t* y0, size_t* y1, size_t* x0, size_t* x1) const {
+    const ptrdiff_t ry = static_cast<ptrdiff_t>(oy * sh) - padTop;
+    const ptrdiff_t rx = static_cast<ptrdiff_t>(ox * sw) - padLeft;
+    *y0 = static_cast<size_t>(std::max<ptrdiff_t>(0, ry));
+    *y1 = static_cast<size_t>(std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(h, ry + static_cast<ptrdiff_t>(fh))));
+    *x0 = static_cast<size_t>(std::max<ptrdiff_t>(0, rx));
+    *x1 = static_cast<size_t>(std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(w, rx + static_cast<ptrdiff_t>(fw))));
+  }
+};
+
+// Parses and range-checks an Int32Array dims (below); throws a RangeError naming what is wrong.
+PoolGeometry ParsePoolGeometry(const Napi::Value& value);
 
 // dims = Int32Array [n, h, w, c, filterH, filterW, strideH, strideW, padTop, padLeft, outH, outW]
 // JS: pool2d(x, kind (0 max, 1 avg), dims, out, threads)

@@ -1,0 +1,372 @@
+// Deferred convolution blocks (lib/fusion.ts, src/kernels/ConvBlock.cc): Conv2D -> FusedBatchNorm
+// -> MaxPool fused into one kernel must give exactly the bits of the kernels run one by one,
+// whatever is read, disposed or reshaped in between, on oneDNN and on the built-in convolution.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { backendInfo, useFusion, useOnednn } from '../lib';
+import { addon } from '../lib/addon';
+import { randomInt, rng } from './helpers';
+
+const random = rng(20261202);
+
+function randomValues(shape: number[], lo = -2, hi = 2): Float32Array {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = lo + (hi - lo) * random();
+  return values;
+}
+
+interface BlockCase {
+  x: number[];
+  f: number[];
+  strides: number;
+  pad: 'same' | 'valid';
+  activation: 'linear' | 'relu' | 'relu6';
+  bias: boolean;
+  /** Batch norm parameters: per channel, one value broadcast, per channel without offset and scale, or none. */
+  norm: 'channels' | 'scalar' | 'bare' | 'none';
+  pool?: { size: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' };
+}
+
+/** The block's tensors on the current backend, from fixed values: [conv, normalised, pooled]. */
+function runBlock(c: BlockCase, values: Record<string, Float32Array>): tf.Tensor[] {
+  const outC = c.f[3]!;
+  const perChannel = (name: string) =>
+    c.norm === 'scalar' ? tf.scalar(values[name]![0]!) : tf.tensor1d(values[name]!.subarray(0, outC));
+  return tf.tidy(() => {
+    const conv = tf.fused.conv2d({
+      x: tf.tensor4d(values.x!, c.x as [number, number, number, number]),
+      filter: tf.tensor4d(values.f!, c.f as [number, number, number, number]),
+      strides: c.strides,
+      pad: c.pad,
+      bias: c.bias ? tf.tensor1d(values.bias!) : undefined,
+      activation: c.activation,
+    });
+    const normalised =
+      c.norm === 'none'
+        ? conv
+        : tf.batchNorm(
+            conv,
+            perChannel('mean'),
+            tf.abs(perChannel('variance')),
+            c.norm === 'bare' ? undefined : perChannel('offset'),
+            c.norm === 'bare' ? undefined : perChannel('scale'),
+            1e-3,
+          );
+    const pooled = c.pool ? tf.maxPool(normalised as tf.Tensor4D, c.pool.size, c.pool.strides, c.pool.pad) : normalised;
+    return [conv, normalised, pooled];
+  });
+}
+
+function valuesFor(c: BlockCase): Record<string, Float32Array> {
+  const outC = c.f[3]!;
+  return {
+    x: randomValues(c.x),
+    f: randomValues(c.f),
+    bias: randomValues([outC]),
+    mean: randomValues([outC]),
+    variance: randomValues([outC], 0.1, 2),
+    offset: randomValues([outC]),
+    scale: randomValues([outC]),
+  };
+}
+
+/** Reads the tensors, pooled first (the conv and batch norm outputs are read after the block ran); disposes them. */
+function read(tensors: tf.Tensor[]): Float32Array[] {
+  const order = [2, 0, 1];
+  const out: Float32Array[] = [];
+  for (const i of order) out[i] = tensors[i]!.dataSync() as Float32Array;
+  tf.dispose(tensors);
+  return out;
+}
+
+function expectSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i]))
+      throw new Error(`${label}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, label: string): void {
+  let scale = 0;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) {
+    if (Math.abs(actual[i]! - expected[i]!) > 1e-4 * Math.max(Math.abs(expected[i]!), scale * 0.1, 1e-6))
+      throw new Error(`${label}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+const onednnBuilt = backendInfo().onednn !== '';
+const before = { tensors: 0 };
+beforeAll(() => {
+  void tf.setBackend('native');
+  before.tensors = tf.memory().numTensors;
+});
+afterAll(() => {
+  useFusion(true);
+  useOnednn(onednnBuilt);
+  expect(tf.memory().numTensors).toBe(before.tensors);
+});
+
+const cases: BlockCase[] = [
+  // The reference CNN's blocks (smaller batches): 2x2 pooling of a 'same' relu convolution.
+  {
+    x: [5, 12, 12, 3],
+    f: [3, 3, 3, 32],
+    strides: 1,
+    pad: 'same',
+    activation: 'relu',
+    bias: true,
+    norm: 'channels',
+    pool: { size: 2, strides: 2, pad: 'valid' },
+  },
+  {
+    x: [9, 8, 8, 32],
+    f: [3, 3, 32, 64],
+    strides: 1,
+    pad: 'same',
+    activation: 'relu',
+    bias: true,
+    norm: 'channels',
+    pool: { size: 2, strides: 2, pad: 'valid' },
+  },
+  // Batch norm only, pooling only, scalar and bare parameters, overlapping and padded windows.
+  { x: [3, 7, 9, 4], f: [3, 3, 4, 8], strides: 2, pad: 'same', activation: 'linear', bias: false, norm: 'scalar' },
+  {
+    x: [2, 9, 7, 2],
+    f: [2, 3, 2, 5],
+    strides: 1,
+    pad: 'valid',
+    activation: 'relu6',
+    bias: true,
+    norm: 'none',
+    pool: { size: 3, strides: 1, pad: 'same' },
+  },
+  {
+    x: [4, 11, 10, 3],
+    f: [3, 3, 3, 16],
+    strides: 1,
+    pad: 'same',
+    activation: 'relu',
+    bias: false,
+    norm: 'bare',
+    pool: { size: [2, 3], strides: [2, 3], pad: 'valid' },
+  },
+];
+for (let i = 0; i < 3; i++) {
+  const c = randomInt(random, 1, 6);
+  cases.push({
+    x: [randomInt(random, 1, 40), randomInt(random, 4, 12), randomInt(random, 4, 12), c],
+    f: [randomInt(random, 1, 3), randomInt(random, 1, 3), c, randomInt(random, 1, 20)],
+    strides: randomInt(random, 1, 2),
+    pad: random() < 0.5 ? 'same' : 'valid',
+    activation: (['linear', 'relu', 'relu6'] as const)[randomInt(random, 0, 2)]!,
+    bias: random() < 0.5,
+    norm: (['channels', 'scalar', 'bare'] as const)[randomInt(random, 0, 2)]!,
+    pool: { size: 2, strides: randomInt(random, 1, 2), pad: random() < 0.5 ? 'same' : 'valid' },
+  });
+}
+
+const paths = [
+  { path: 'built-in convolution', onednn: false },
+  ...(onednnBuilt ? [{ path: `oneDNN ${backendInfo().onednn}`, onednn: true }] : []),
+];
+
+describe.each(paths)('convolution blocks on the $path', ({ onednn }) => {
+  beforeAll(() => {
+    useOnednn(onednn);
+  });
+
+  it.each(cases)('fused equals unfused bit for bit, and cpu within tolerance: %j', (c) => {
+    const values = valuesFor(c);
+    useFusion(false);
+    const unfused = read(runBlock(c, values));
+    useFusion(true);
+    const blocks = backendInfo().fusedBlocks;
+    const fused = read(runBlock(c, values));
+    // One fused kernel for the pooled (or normalised) output; the conv and batch norm outputs,
+    // read afterwards, are computed from their own recipes.
+    expect(backendInfo().fusedBlocks - blocks).toBe((c.pool ? 1 : 0) + (c.norm !== 'none' ? 1 : 0));
+    for (let i = 0; i < 3; i++) expectSameBits(fused[i]!, unfused[i]!, `tensor ${i}`);
+    void tf.setBackend('cpu');
+    const cpu = read(runBlock(c, values));
+    void tf.setBackend('native');
+    for (let i = 0; i < 3; i++) expectClose(fused[i]!, cpu[i]!, `tensor ${i} vs cpu`);
+  });
+});
+
+describe('deferred tensors', () => {
+  const block: BlockCase = cases[0]!;
+
+  it('keep their inputs until they run, even when those are disposed and their memory is wanted again', () => {
+    // An input large enough to come from the buffer pool, made by a kernel (so the pool owns it).
+    const shape: [number, number, number, number] = [8, 32, 32, 3];
+    const values = valuesFor({ ...block, x: shape });
+    const run = (): tf.Tensor[] => {
+      const x = tf.tidy(() => tf.mul(tf.tensor4d(values.x!, shape), 1));
+      const out = tf.tidy(() => {
+        const conv = tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: tf.tensor4d(values.f!, block.f as [number, number, number, number]),
+          pad: 'same',
+          strides: 1,
+          bias: tf.tensor1d(values.bias!),
+          activation: 'relu',
+        });
+        const normalised = tf.batchNorm(conv, tf.tensor1d(values.mean!), tf.tensor1d(values.variance!));
+        return [conv, tf.maxPool(normalised as tf.Tensor4D, 2, 2, 'valid')];
+      });
+      x.dispose();
+      return out;
+    };
+    useFusion(false);
+    const expected = run().map((t) => {
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    });
+    useFusion(true);
+    const [conv, pooled] = run();
+    // Kernel outputs of the input's length: the pool would hand them its buffer (and they would
+    // overwrite it) if the deferred tensors did not hold it.
+    const churn = tf.tidy(() => [tf.add(tf.fill(shape, 7), 1), tf.add(tf.fill(shape, 7), 1)]);
+    expectSameBits(pooled!.dataSync() as Float32Array, expected[1]!, 'pooled');
+    const churnAgain = tf.tidy(() => [tf.add(tf.fill(shape, 5), 1), tf.add(tf.fill(shape, 5), 1)]);
+    expectSameBits(conv!.dataSync() as Float32Array, expected[0]!, 'conv');
+    tf.dispose([conv!, pooled!, ...churn, ...churnAgain]);
+  });
+
+  it('that are disposed unread are never computed', () => {
+    const values = valuesFor(block);
+    const blocks = backendInfo().fusedBlocks;
+    const convolutions = backendInfo().onednnConvolutions;
+    const tensors = tf.memory().numTensors;
+    tf.dispose(runBlock(block, values));
+    expect(backendInfo().fusedBlocks).toBe(blocks);
+    expect(backendInfo().onednnConvolutions).toBe(convolutions);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('reshaped to other channels are not fused as the convolution they hold', () => {
+    const values = valuesFor(block);
+    const run = () =>
+      tf.tidy(() => {
+        const conv = tf.fused.conv2d({
+          x: tf.tensor4d(values.x!, block.x as [number, number, number, number]),
+          filter: tf.tensor4d(values.f!, block.f as [number, number, number, number]),
+          pad: 'same',
+          strides: 1,
+          activation: 'relu',
+        });
+        // [5, 12, 12, 32] viewed as [5, 12, 24, 16]: a batch norm over 16 channels.
+        const viewed = tf.reshape(conv, [5, 12, 24, 16]);
+        return tf.maxPool(tf.batchNorm(viewed, tf.ones([16]), tf.fill([16], 2)) as tf.Tensor4D, 2, 2, 'valid');
+      });
+    useFusion(false);
+    const expected = run();
+    useFusion(true);
+    const blocks = backendInfo().fusedBlocks;
+    const actual = run();
+    expect(backendInfo().fusedBlocks).toBe(blocks);
+    expectSameBits(actual.dataSync() as Float32Array, expected.dataSync() as Float32Array, 'reshaped');
+    tf.dispose([actual, expected]);
+  });
+
+  it("fuse a Keras model's Conv2D -> BatchNormalization -> MaxPooling2D layers at predict, with the same outputs", () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [10, 10, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 4, activation: 'softmax' }),
+      ],
+    });
+    // Batch norm statistics that are not the identity.
+    for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+      const weights = layer
+        .getWeights()
+        .map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomNormal(w.shape)));
+      layer.setWeights(weights);
+      tf.dispose(weights);
+    }
+    const x = tf.tensor4d(randomValues([6, 10, 10, 3]), [6, 10, 10, 3]);
+    useFusion(false);
+    const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    useFusion(true);
+    const blocks = backendInfo().fusedBlocks;
+    const tensors = tf.memory().numTensors;
+    const actual = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    expect(backendInfo().fusedBlocks - blocks).toBe(2);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expectSameBits(actual as Float32Array, expected as Float32Array, 'model');
+    x.dispose();
+    model.dispose();
+  });
+
+  it('useFusion takes a boolean', () => {
+    expect(() => useFusion('yes' as unknown as boolean)).toThrow(/Expected a boolean for enabled/);
+    expect(useFusion(false)).toBe(false);
+    expect(backendInfo().fusionEnabled).toBe(false);
+    expect(useFusion(true)).toBe(true);
+  });
+});
+
+describe('convBlock re-checks what it is given', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  const convDims = Int32Array.from([1, 4, 4, 2, 3, 3, 5, 1, 1, 1, 1, 4, 4]);
+  const poolDims = Int32Array.from([1, 4, 4, 5, 2, 2, 2, 2, 0, 0, 2, 2]);
+  it('rejects lengths, parameters and pooling that do not fit the convolution', () => {
+    expect(() =>
+      addon.convBlock(f(31), f(90), null, 1, convDims, null, null, null, null, 0, poolDims, f(20), 2),
+    ).toThrow(/x has 31 elements, expected 32/);
+    expect(() =>
+      addon.convBlock(f(32), f(90), null, 1, convDims, null, null, null, null, 0, poolDims, f(21), 2),
+    ).toThrow(/out has 21 elements, expected 20/);
+    expect(() =>
+      addon.convBlock(f(32), f(90), null, 1, convDims, f(5), null, null, null, 1e-3, poolDims, f(20), 2),
+    ).toThrow(/mean and variance together/);
+    expect(() =>
+      addon.convBlock(f(32), f(90), null, 1, convDims, f(4), f(5), null, null, 1e-3, poolDims, f(20), 2),
+    ).toThrow(/mean must hold 1 or `channels` values/);
+    expect(() =>
+      addon.convBlock(
+        f(32),
+        f(90),
+        null,
+        1,
+        convDims,
+        null,
+        null,
+        null,
+        null,
+        0,
+        Int32Array.from([1, 4, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2]),
+        f(16),
+        2,
+      ),
+    ).toThrow(/pool input is not the convolution's output/);
+    const shared = f(200);
+    expect(() =>
+      addon.convBlock(
+        shared.subarray(0, 32),
+        f(90),
+        null,
+        1,
+        convDims,
+        null,
+        null,
+        null,
+        null,
+        0,
+        poolDims,
+        shared.subarray(10, 30),
+        2,
+      ),
+    ).toThrow(/overlaps/);
+  });
+});
