@@ -30,8 +30,10 @@ void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* nam
 
 // Output rows [r0, r1) (image-major, as pool2d's) of the max pooling of `in` (images of the
 // pooling's input geometry), each element mapped by `affine` first when given.
-void AffineMaxPoolRows(const PoolGeometry& p, const float* in, const ChannelAffine* affine, size_t r0, size_t r1,
-                       float* out) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AffineMaxPoolRows(const PoolGeometry& p,
+                                                                                    const float* in,
+                                                                                    const ChannelAffine* affine,
+                                                                                    size_t r0, size_t r1, float* out) {
   std::vector<float> acc(p.c);
   const float* f = affine ? affine->factor.data() : nullptr;
   const float* s = affine ? affine->shift.data() : nullptr;
@@ -63,7 +65,8 @@ void AffineMaxPoolRows(const PoolGeometry& p, const float* in, const ChannelAffi
 }
 
 // rows x channels values mapped in place by the affine map.
-void AffineRows(const ChannelAffine& affine, float* values, size_t rows, size_t channels) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AffineRows(const ChannelAffine& affine, float* values,
+                                                                             size_t rows, size_t channels) {
   const float* __restrict f = affine.factor.data();
   const float* __restrict s = affine.shift.data();
   const float* __restrict m = affine.center.data();
