@@ -16,13 +16,14 @@ export interface TfjsAddon {
   ): void;
   retainFreedMemory(): boolean;
   backendInfo(): {
-    gemm: 'openblas' | 'portable';
+    gemm: 'onednn' | 'openblas' | 'portable';
     threads: number;
     blasThreads: number;
     blasConfig: string;
     onednn: string;
     onednnEnabled: boolean;
     onednnConvolutions: number;
+    onednnGemms: number;
   };
   setOnednn(enabled: boolean): boolean;
   conv2d(
