@@ -61,15 +61,17 @@ const part = (from, to) => ({
   images: split.images.subarray(from * 3072, to * 3072),
   labels: split.labels.subarray(from, to),
 });
-// 'native, built-in conv' is native with its convolutions on its own kernels instead of oneDNN,
-// to show in the same run what oneDNN moves (only when the addon was built with oneDNN).
-const { backendInfo, useOnednn } = require('@tta/tfjs-backend-native');
+// 'native, built-in conv' is native with its convolutions on its own kernels instead of oneDNN
+// (only when the addon was built with oneDNN), 'native, unfused' without its fused inference
+// convolution blocks: what each moves, in the same run.
+const { backendInfo, useFusion, useOnednn } = require('@tta/tfjs-backend-native');
 const variants = [
-  ['native', 'native', true],
-  ...(backendInfo().onednn ? [['native, built-in conv', 'native', false]] : []),
-  ['tensorflow', 'tensorflow', true],
+  ['native', 'native', true, true],
+  ['native, unfused', 'native', true, false],
+  ...(backendInfo().onednn ? [['native, built-in conv', 'native', false, true]] : []),
+  ['tensorflow', 'tensorflow', true, true],
 ];
-for (const [name, backend, onednn] of variants) {
+for (const [name, backend, onednn, fusion] of variants) {
   try {
     await model.selectBackend(backend);
   } catch (error) {
@@ -77,6 +79,7 @@ for (const [name, backend, onednn] of variants) {
     continue;
   }
   useOnednn(onednn && backendInfo().onednn !== '');
+  useFusion(fusion);
   const cnn = model.createReferenceCnn({ seed: 1 });
   await model.train(cnn, part(0, BATCH), { epochs: 1, batchSize: BATCH, seed: 1 });
   const trainRounds = [];
@@ -105,6 +108,7 @@ for (const [name, backend, onednn] of variants) {
   });
 }
 useOnednn(backendInfo().onednn !== '');
+useFusion(true);
 
 // The peers, each in its own Python process.
 const python = process.env.TTA_PYTHON ?? 'python3';
