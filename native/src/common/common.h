@@ -69,6 +69,16 @@ void ParallelFor(size_t count, unsigned threads, const std::function<void(size_t
 // their build with that (target_clones cannot ask for two features in one clone).
 bool CpuHasAvx2Fma();
 
+// Compiles a loop-heavy function for AVX-512 and AVX2 as well as the baseline, the copy picked
+// once at load time (GCC's and Clang's target_clones; nothing elsewhere). For bandwidth- and
+// SIMD-bound kernels that must give the same bits on every CPU: without -ffp-contract (off for
+// these sources), wider vectors change nothing but the speed.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TTA_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TTA_SIMD_CLONES
+#endif
+
 // How many threads are worth using for `work` units of cheap work.
 unsigned ThreadsFor(size_t work, unsigned requested, size_t minWorkPerThread = 1 << 15);
 

@@ -28,45 +28,8 @@ void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* nam
   }
 }
 
-// Output rows [r0, r1) (image-major, as pool2d's) of the max pooling of `in` (images of the
-// pooling's input geometry), each element mapped by `affine` first when given.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void AffineMaxPoolRows(const PoolGeometry& p,
-                                                                                    const float* in,
-                                                                                    const ChannelAffine* affine,
-                                                                                    size_t r0, size_t r1, float* out) {
-  std::vector<float> acc(p.c);
-  const float* f = affine ? affine->factor.data() : nullptr;
-  const float* s = affine ? affine->shift.data() : nullptr;
-  const float* m = affine ? affine->center.data() : nullptr;
-  for (size_t r = r0; r < r1; ++r) {
-    const size_t b = r / p.outH, oy = r % p.outH;
-    const float* image = in + b * p.h * p.w * p.c;
-    for (size_t ox = 0; ox < p.outW; ++ox) {
-      size_t y0, y1, x0, x1;
-      p.Window(oy, ox, &y0, &y1, &x0, &x1);
-      float* __restrict a = acc.data();
-      std::fill(acc.begin(), acc.end(), -std::numeric_limits<float>::infinity());
-      for (size_t iy = y0; iy < y1; ++iy) {
-        for (size_t ix = x0; ix < x1; ++ix) {
-          const float* __restrict q = image + (iy * p.w + ix) * p.c;
-          if (affine != nullptr) {
-            for (size_t ci = 0; ci < p.c; ++ci) {
-              const float v = s[ci] + (q[ci] - m[ci]) * f[ci];
-              a[ci] = v > a[ci] ? v : a[ci];
-            }
-          } else {
-            for (size_t ci = 0; ci < p.c; ++ci) a[ci] = q[ci] > a[ci] ? q[ci] : a[ci];
-          }
-        }
-      }
-      std::memcpy(out + ((b * p.outH + oy) * p.outW + ox) * p.c, a, p.c * sizeof(float));
-    }
-  }
-}
-
 // rows x channels values mapped in place by the affine map.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void AffineRows(const ChannelAffine& affine, float* values,
-                                                                             size_t rows, size_t channels) {
+TTA_SIMD_CLONES void AffineRows(const ChannelAffine& affine, float* values, size_t rows, size_t channels) {
   const float* __restrict f = affine.factor.data();
   const float* __restrict s = affine.shift.data();
   const float* __restrict m = affine.center.data();
@@ -144,7 +107,7 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
       ConvForward(sub, xs, filter.data, bias.data, activation, tChunk.data(), 0);
       PoolGeometry subPool = p;
       subPool.n = count;
-      AffineMaxPoolRows(subPool, tChunk.data(), maybeAffine, 0, count * p.outH, os);
+      MaxPoolRows(subPool, tChunk.data(), maybeAffine, 0, count * p.outH, os);
     }
   });
   return env.Undefined();

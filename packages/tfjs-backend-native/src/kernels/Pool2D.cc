@@ -50,15 +50,16 @@ void Expect(Napi::Env env, size_t actual, size_t expected, const char* name) {
   }
 }
 
-void MaxInto(float* __restrict best, const float* __restrict p, size_t n) {
+inline __attribute__((always_inline)) void MaxInto(float* __restrict best, const float* __restrict p, size_t n) {
   for (size_t i = 0; i < n; ++i) best[i] = p[i] > best[i] ? p[i] : best[i];
 }
 
 // q = d where p equals the window's maximum and no earlier pixel took it (open), else 0.
 // Bit masks instead of `&&` and `?:` on loads: GCC vectorises this on baseline x86-64,
 // and random data would mispredict every branch.
-void PassToFirstMax(const float* __restrict p, const float* __restrict best, const float* __restrict d,
-                    uint32_t* __restrict open, float* __restrict q, size_t n) {
+inline __attribute__((always_inline)) void PassToFirstMax(const float* __restrict p, const float* __restrict best,
+                                                          const float* __restrict d, uint32_t* __restrict open,
+                                                          float* __restrict q, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const uint32_t hit = (p[i] == best[i] ? ~0u : 0u) & open[i];
     uint32_t bits;
@@ -69,7 +70,75 @@ void PassToFirstMax(const float* __restrict p, const float* __restrict best, con
   }
 }
 
+// The gradient for images [b0, b1) when windows do not overlap (each pixel in at most one).
+TTA_SIMD_CLONES void MaxPoolGradOwnedWindows(const PoolGeometry& g, const float* x, const float* dy, bool tiles,
+                                             size_t begin, size_t end, float* dx) {
+  std::vector<float> bestBuffer(g.c);
+  std::vector<uint32_t> openBuffer(g.c);
+  for (size_t b = begin; b < end; ++b) {
+    const float* image = x + b * g.h * g.w * g.c;
+    float* grad = dx + b * g.h * g.w * g.c;
+    if (!tiles) std::memset(grad, 0, g.h * g.w * g.c * sizeof(float));
+    for (size_t oy = 0; oy < g.outH; ++oy) {
+      for (size_t ox = 0; ox < g.outW; ++ox) {
+        size_t y0, y1, x0, x1;
+        g.Window(oy, ox, &y0, &y1, &x0, &x1);
+        float* best = bestBuffer.data();
+        uint32_t* open = openBuffer.data();
+        std::fill(bestBuffer.begin(), bestBuffer.end(), -std::numeric_limits<float>::infinity());
+        for (size_t iy = y0; iy < y1; ++iy) {
+          for (size_t ix = x0; ix < x1; ++ix) MaxInto(best, image + (iy * g.w + ix) * g.c, g.c);
+        }
+        // The first pixel equal to the maximum takes the gradient, as with the strict
+        // `>` scan below; a window of only -inf or NaN passes none.
+        for (size_t ci = 0; ci < g.c; ++ci) open[ci] = best[ci] == -std::numeric_limits<float>::infinity() ? 0u : ~0u;
+        const float* d = dy + ((b * g.outH + oy) * g.outW + ox) * g.c;
+        for (size_t iy = y0; iy < y1; ++iy) {
+          for (size_t ix = x0; ix < x1; ++ix) {
+            const size_t offset = (iy * g.w + ix) * g.c;
+            PassToFirstMax(image + offset, best, d, open, grad + offset, g.c);
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
+
+// Output rows [r0, r1) (image-major, as pool2d's) of the max pooling of `in` (images of the
+// pooling's input geometry), each element mapped by `affine` first when given.
+TTA_SIMD_CLONES void MaxPoolRows(const PoolGeometry& p, const float* in, const ChannelAffine* affine, size_t r0,
+                                 size_t r1, float* out) {
+  std::vector<float> acc(p.c);
+  const float* f = affine ? affine->factor.data() : nullptr;
+  const float* s = affine ? affine->shift.data() : nullptr;
+  const float* m = affine ? affine->center.data() : nullptr;
+  for (size_t r = r0; r < r1; ++r) {
+    const size_t b = r / p.outH, oy = r % p.outH;
+    const float* image = in + b * p.h * p.w * p.c;
+    for (size_t ox = 0; ox < p.outW; ++ox) {
+      size_t y0, y1, x0, x1;
+      p.Window(oy, ox, &y0, &y1, &x0, &x1);
+      float* __restrict a = acc.data();
+      std::fill(acc.begin(), acc.end(), -std::numeric_limits<float>::infinity());
+      for (size_t iy = y0; iy < y1; ++iy) {
+        for (size_t ix = x0; ix < x1; ++ix) {
+          const float* __restrict q = image + (iy * p.w + ix) * p.c;
+          if (affine != nullptr) {
+            for (size_t ci = 0; ci < p.c; ++ci) {
+              const float v = s[ci] + (q[ci] - m[ci]) * f[ci];
+              a[ci] = v > a[ci] ? v : a[ci];
+            }
+          } else {
+            for (size_t ci = 0; ci < p.c; ++ci) a[ci] = q[ci] > a[ci] ? q[ci] : a[ci];
+          }
+        }
+      }
+      std::memcpy(out + ((b * p.outH + oy) * p.outW + ox) * p.c, a, p.c * sizeof(float));
+    }
+  }
+}
 
 Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -84,6 +153,11 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   if (Overlaps(x.data, g.xSize * 4, y.data, g.ySize * 4))
     throw Napi::RangeError::New(env, "native: pool out overlaps x");
   const size_t rows = g.n * g.outH;
+  if (kind == 0) {
+    ParallelFor(rows, ThreadsFor(g.ySize * g.fh * g.fw, threads),
+                [&](size_t begin, size_t end) { MaxPoolRows(g, x.data, nullptr, begin, end, y.data); });
+    return env.Undefined();
+  }
   ParallelFor(rows, ThreadsFor(g.ySize * g.fh * g.fw, threads), [&](size_t begin, size_t end) {
     std::vector<float> acc(g.c);
     for (size_t r = begin; r < end; ++r) {
@@ -93,25 +167,17 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
         size_t y0, y1, x0, x1;
         g.Window(oy, ox, &y0, &y1, &x0, &x1);
         float* __restrict a = acc.data();
-        std::fill(acc.begin(), acc.end(), kind == 0 ? -std::numeric_limits<float>::infinity() : 0.0f);
+        std::fill(acc.begin(), acc.end(), 0.0f);
         for (size_t iy = y0; iy < y1; ++iy) {
           for (size_t ix = x0; ix < x1; ++ix) {
             const float* __restrict p = image + (iy * g.w + ix) * g.c;
-            if (kind == 0) {
-              for (size_t ci = 0; ci < g.c; ++ci) a[ci] = p[ci] > a[ci] ? p[ci] : a[ci];
-            } else {
-              for (size_t ci = 0; ci < g.c; ++ci) a[ci] += p[ci];
-            }
+            for (size_t ci = 0; ci < g.c; ++ci) a[ci] += p[ci];
           }
         }
         float* o = y.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
-        if (kind == 0) {
-          std::memcpy(o, a, g.c * sizeof(float));
-        } else {
-          // 0 / 0 = NaN for a window entirely in the padding, as on the cpu backend.
-          const float count = static_cast<float>((y1 - y0) * (x1 - x0));
-          for (size_t ci = 0; ci < g.c; ++ci) o[ci] = a[ci] / count;
-        }
+        // 0 / 0 = NaN for a window entirely in the padding, as on the cpu backend.
+        const float count = static_cast<float>((y1 - y0) * (x1 - x0));
+        for (size_t ci = 0; ci < g.c; ++ci) o[ci] = a[ci] / count;
       }
     }
   });
@@ -138,36 +204,7 @@ Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
     const bool tiles =
         g.padTop == 0 && g.padLeft == 0 && g.sh == g.fh && g.sw == g.fw && g.outH * g.fh == g.h && g.outW * g.fw == g.w;
     ParallelFor(g.n, ThreadsFor(g.xSize, threads), [&](size_t begin, size_t end) {
-      std::vector<float> bestBuffer(g.c);
-      std::vector<uint32_t> openBuffer(g.c);
-      for (size_t b = begin; b < end; ++b) {
-        const float* image = x.data + b * g.h * g.w * g.c;
-        float* grad = dx.data + b * g.h * g.w * g.c;
-        if (!tiles) std::memset(grad, 0, g.h * g.w * g.c * sizeof(float));
-        for (size_t oy = 0; oy < g.outH; ++oy) {
-          for (size_t ox = 0; ox < g.outW; ++ox) {
-            size_t y0, y1, x0, x1;
-            g.Window(oy, ox, &y0, &y1, &x0, &x1);
-            float* best = bestBuffer.data();
-            uint32_t* open = openBuffer.data();
-            std::fill(bestBuffer.begin(), bestBuffer.end(), -std::numeric_limits<float>::infinity());
-            for (size_t iy = y0; iy < y1; ++iy) {
-              for (size_t ix = x0; ix < x1; ++ix) MaxInto(best, image + (iy * g.w + ix) * g.c, g.c);
-            }
-            // The first pixel equal to the maximum takes the gradient, as with the strict
-            // `>` scan below; a window of only -inf or NaN passes none.
-            for (size_t ci = 0; ci < g.c; ++ci)
-              open[ci] = best[ci] == -std::numeric_limits<float>::infinity() ? 0u : ~0u;
-            const float* d = dy.data + ((b * g.outH + oy) * g.outW + ox) * g.c;
-            for (size_t iy = y0; iy < y1; ++iy) {
-              for (size_t ix = x0; ix < x1; ++ix) {
-                const size_t offset = (iy * g.w + ix) * g.c;
-                PassToFirstMax(image + offset, best, d, open, grad + offset, g.c);
-              }
-            }
-          }
-        }
-      }
+      MaxPoolGradOwnedWindows(g, x.data, dy.data, tiles, begin, end, dx.data);
     });
     return env.Undefined();
   }

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "FusedBatchNorm.h"
+
 namespace tta {
 
 // One pooling's geometry and sizes (checked for overflow when parsed).
@@ -30,6 +32,11 @@ struct PoolGeometry {
 
 // Parses and range-checks an Int32Array dims (below); throws a RangeError naming what is wrong.
 PoolGeometry ParsePoolGeometry(const Napi::Value& value);
+
+// Output rows [r0, r1) (image-major: n * outH of them) of the max pooling of `in`, each element
+// mapped by `affine` first when it is not null (an inference batch norm fused before the
+// pooling), on the calling thread. pool2d's max pooling; the convolution block's last step.
+void MaxPoolRows(const PoolGeometry& p, const float* in, const ChannelAffine* affine, size_t r0, size_t r1, float* out);
 
 // dims = Int32Array [n, h, w, c, filterH, filterW, strideH, strideW, padTop, padLeft, outH, outW]
 // JS: pool2d(x, kind (0 max, 1 avg), dims, out, threads)
