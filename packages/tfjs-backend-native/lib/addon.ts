@@ -16,14 +16,13 @@ export interface TfjsAddon {
   ): void;
   retainFreedMemory(): boolean;
   backendInfo(): {
-    gemm: 'onednn' | 'openblas' | 'portable';
+    gemm: 'openblas' | 'portable';
     threads: number;
     blasThreads: number;
     blasConfig: string;
     onednn: string;
     onednnEnabled: boolean;
     onednnConvolutions: number;
-    onednnGemms: number;
   };
   setOnednn(enabled: boolean): boolean;
   conv2d(

@@ -88,21 +88,19 @@ export class NativeBackend extends MathBackendCPU {
 let retainsFreedMemory = false;
 
 export interface BackendInfo {
-  /** Which GEMM runs now: oneDNN's when enabled (useOnednn), else the one the addon was built with. */
-  gemm: 'onednn' | 'openblas' | 'portable';
+  /** Which GEMM the addon was built with. */
+  gemm: 'openblas' | 'portable';
   /** Threads used by the native kernels (the shared pool; BLAS itself runs single-threaded per block). */
   threads: number;
   /** OpenBLAS's own thread count (1: our pool parallelises), 0 without OpenBLAS. */
   blasThreads: number;
   blasConfig: string;
-  /** oneDNN's version when the addon was built with it (the convolutions and GEMMs then run on it), else ''. */
+  /** oneDNN's version when the addon was built with it (the convolutions then run on it), else ''. */
   onednn: string;
-  /** Whether oneDNN runs the convolutions and GEMMs now (useOnednn, TTA_NATIVE_ONEDNN=0). */
+  /** Whether oneDNN runs the convolutions now (useOnednn, TTA_NATIVE_ONEDNN=0). */
   onednnEnabled: boolean;
   /** Convolutions (forward or gradient) oneDNN has run since the addon loaded. */
   onednnConvolutions: number;
-  /** GEMMs (matrix products, built-in convolution blocks) oneDNN has run since the addon loaded. */
-  onednnGemms: number;
   /** Whether convolution blocks are deferred and fused (useFusion, TTA_NATIVE_FUSE=0; fusion.ts). */
   fusionEnabled: boolean;
   /** Fused convolution blocks (a convolution with its batch norm and/or max pooling) run since the addon loaded. */
@@ -130,9 +128,9 @@ export function backendInfo(): BackendInfo {
 }
 
 /**
- * Runs the convolutions and GEMMs on oneDNN (true, the default when the addon is built with it
- * and TTA_NATIVE_ONEDNN is not 0) or on the built-in kernels and OpenBLAS (false), e.g. to
- * compare the two in one benchmark. Returns whether oneDNN is now used: false when the addon was built without it.
+ * Runs the convolutions on oneDNN (true, the default when the addon is built with it and
+ * TTA_NATIVE_ONEDNN is not 0) or on the built-in kernels (false), e.g. to compare the two in
+ * one benchmark. Returns whether oneDNN is now used: false when the addon was built without it.
  */
 export function useOnednn(enabled: boolean): boolean {
   if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);

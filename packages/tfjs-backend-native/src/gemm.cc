@@ -74,7 +74,6 @@ void PortableGemm(bool transA, bool transB, size_t M, size_t N, size_t K, const 
 }  // namespace
 
 const char* GemmImplementation() {
-  if (OnednnEnabled()) return "onednn";
 #ifdef TTA_HAVE_OPENBLAS
   return "openblas";
 #else
@@ -85,9 +84,6 @@ const char* GemmImplementation() {
 void SgemmSerial(bool transA, bool transB, size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
                  size_t ldb, bool accumulate, float* C, size_t ldc) {
   if (M == 0 || N == 0) return;
-  // oneDNN's JIT GEMM first: it uses AVX-512 where Debian's OpenBLAS 0.3.21 stops at its Haswell
-  // (AVX2) kernels, twice the throughput here (128 x 4096 x 128: 397 vs 198 GFLOP/s on 2 threads).
-  if (K > 0 && OnednnSgemmSerial(transA, transB, M, N, K, A, lda, B, ldb, accumulate, C, ldc)) return;
 #ifdef TTA_HAVE_OPENBLAS
   const size_t limit = static_cast<size_t>(INT_MAX);
   if (M <= limit && N <= limit && K <= limit && lda <= limit && ldb <= limit && ldc <= limit && K > 0) {
@@ -155,7 +151,6 @@ Napi::Value TfjsBackendInfoJs(const Napi::CallbackInfo& info) {
   result.Set("onednn", OnednnVersion());
   result.Set("onednnEnabled", OnednnEnabled());
   result.Set("onednnConvolutions", static_cast<double>(OnednnConvolutions()));
-  result.Set("onednnGemms", static_cast<double>(OnednnGemms()));
 #ifdef TTA_HAVE_OPENBLAS
   EnsureSerialBlas();
   result.Set("blasThreads", openblas_get_num_threads());

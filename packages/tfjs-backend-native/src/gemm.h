@@ -1,6 +1,5 @@
-// Single-precision GEMM for the TensorFlow.js backend: oneDNN's when the build found it and it is
-// enabled (onednn.h), else OpenBLAS when the build found it (TTA_HAVE_OPENBLAS), else a portable
-// blocked loop. Row-major throughout.
+// Single-precision GEMM for the TensorFlow.js backend: OpenBLAS when the build found
+// it (TTA_HAVE_OPENBLAS), a portable blocked loop otherwise. Row-major throughout.
 #pragma once
 
 #include <napi.h>
@@ -19,7 +18,7 @@ void SgemmSerial(bool transA, bool transB, size_t M, size_t N, size_t K, const f
 void SgemmParallel(bool transA, bool transB, size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B,
                    size_t ldb, bool accumulate, float* C, size_t ldc, unsigned threads);
 
-// Which GEMM runs now: "onednn", "openblas" or "portable".
+// Which GEMM is compiled in: "openblas" or "portable".
 const char* GemmImplementation();
 
 // JS: sgemm(transA, transB, M, N, K, a, b, c, threads): c = op(a) op(b), dense row-major.

@@ -14,7 +14,6 @@ bool EnabledByDefault() {
 
 std::atomic<bool> enabled{EnabledByDefault()};
 std::atomic<size_t> convolutions{0};
-std::atomic<size_t> gemms{0};
 
 }  // namespace
 
@@ -24,7 +23,6 @@ bool SetOnednnEnabled(bool on) {
 }
 bool OnednnEnabled() { return enabled; }
 size_t OnednnConvolutions() { return convolutions; }
-size_t OnednnGemms() { return gemms; }
 
 }  // namespace tta
 
@@ -295,16 +293,6 @@ bool OnednnConvBackwardWeights(const OnednnConvShape& g, const float* x, const f
   }
 }
 
-bool OnednnSgemmSerial(bool transA, bool transB, size_t m, size_t n, size_t k, const float* a, size_t lda,
-                       const float* b, size_t ldb, bool accumulate, float* c, size_t ldc) {
-  if (!enabled || Omp().set == nullptr || Omp().get == nullptr) return false;
-  SerialScope serial;
-  const bool ran = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', D(m), D(n), D(k), 1.0f, a, D(lda), b, D(ldb),
-                              accumulate ? 1.0f : 0.0f, c, D(ldc)) == dnnl_success;
-  if (ran) ++gemms;
-  return ran;
-}
-
 }  // namespace tta
 
 #else  // !TTA_HAVE_DNNL
@@ -315,10 +303,6 @@ bool OnednnAvailable() { return false; }
 std::string OnednnVersion() { return ""; }
 bool OnednnConvForward(const OnednnConvShape&, const float*, const float*, const float*, int, float*) { return false; }
 bool OnednnConvForwardSerial(const OnednnConvShape&, const float*, const float*, const float*, int, float*) {
-  return false;
-}
-bool OnednnSgemmSerial(bool, bool, size_t, size_t, size_t, const float*, size_t, const float*, size_t, bool, float*,
-                       size_t) {
   return false;
 }
 bool OnednnConvBackwardData(const OnednnConvShape&, const float*, const float*, float*) { return false; }

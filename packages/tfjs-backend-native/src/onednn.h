@@ -1,4 +1,4 @@
-// NHWC 2-D convolution (forward with fused bias and activation, and both gradients) and GEMM on oneDNN,
+// NHWC 2-D convolution (forward with fused bias and activation, and both gradients) on oneDNN,
 // when the addon is built with it (TTA_HAVE_DNNL). oneDNN picks direct, im2col or Winograd
 // implementations and JIT-compiles them for the CPU it runs on; primitives are created once per
 // geometry and cached, since creating one compiles code. Callers keep their own kernels as the
@@ -25,9 +25,8 @@ std::string OnednnVersion();
 // own kernels. Returns the state now in force.
 bool SetOnednnEnabled(bool enabled);
 bool OnednnEnabled();
-// Convolutions and GEMMs oneDNN has run since the addon loaded (for tests and benchmarks).
+// Convolutions oneDNN has run since the addon loaded (for tests and benchmarks).
 size_t OnednnConvolutions();
-size_t OnednnGemms();
 
 // y = act(conv(x, filter) + bias); activation 0 linear, 1 relu, 2 relu6; bias may be null.
 bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
@@ -36,9 +35,6 @@ bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* fi
 // thread), for kernels that run several convolutions of a few images in parallel themselves.
 bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
                              int activation, float* y);
-// Row-major C = op(A) op(B) (+ C when accumulating) on oneDNN's JIT GEMM, on the calling thread.
-bool OnednnSgemmSerial(bool transA, bool transB, size_t m, size_t n, size_t k, const float* a, size_t lda,
-                       const float* b, size_t ldb, bool accumulate, float* c, size_t ldc);
 // dx = the gradient of the input from dy and the filter.
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx);
 // dw = the gradient of the filter (HWIO) from x and dy.
