@@ -108,35 +108,72 @@ TTA_SIMD_CLONES void MaxPoolGradOwnedWindows(const PoolGeometry& g, const float*
 
 // Output rows [r0, r1) (image-major, as pool2d's) of the max pooling of `in` (images of the
 // pooling's input geometry), each element mapped by `affine` first when given.
-TTA_SIMD_CLONES void MaxPoolRows(const PoolGeometry& p, const float* in, const ChannelAffine* affine, size_t r0,
-                                 size_t r1, float* out) {
+namespace {
+
+// The value at `q`'s channel ci, through the affine map when kAffine.
+template <bool kAffine>
+inline __attribute__((always_inline)) float Mapped(const float* __restrict q, size_t ci, const float* __restrict f,
+                                                   const float* __restrict s, const float* __restrict m) {
+  return kAffine ? s[ci] + (q[ci] - m[ci]) * f[ci] : q[ci];
+}
+
+// The max of v over a window in the scan order, with pool2d's comparison (NaN never wins).
+inline __attribute__((always_inline)) float Larger(float v, float a) { return v > a ? v : a; }
+
+template <bool kAffine>
+inline __attribute__((always_inline)) void MaxPoolRowsBody(const PoolGeometry& p, const float* in,
+                                                           const ChannelAffine* affine, size_t r0, size_t r1,
+                                                           float* out) {
+  const float* f = kAffine ? affine->factor.data() : nullptr;
+  const float* s = kAffine ? affine->shift.data() : nullptr;
+  const float* m = kAffine ? affine->center.data() : nullptr;
+  constexpr float kLowest = -std::numeric_limits<float>::infinity();
+  // Keras' MaxPooling2D(2) on even sizes: four in-bounds pixels a window, one pass over the
+  // channels (the general loop's window arithmetic and accumulator cost more than the maximum).
+  const bool tiles2x2 = p.fh == 2 && p.fw == 2 && p.sh == 2 && p.sw == 2 && p.padTop == 0 && p.padLeft == 0 &&
+                        2 * p.outH <= p.h && 2 * p.outW <= p.w;
   std::vector<float> acc(p.c);
-  const float* f = affine ? affine->factor.data() : nullptr;
-  const float* s = affine ? affine->shift.data() : nullptr;
-  const float* m = affine ? affine->center.data() : nullptr;
   for (size_t r = r0; r < r1; ++r) {
     const size_t b = r / p.outH, oy = r % p.outH;
     const float* image = in + b * p.h * p.w * p.c;
     for (size_t ox = 0; ox < p.outW; ++ox) {
+      float* __restrict o = out + ((b * p.outH + oy) * p.outW + ox) * p.c;
+      if (tiles2x2) {
+        const float* __restrict q00 = image + (2 * oy * p.w + 2 * ox) * p.c;
+        const float* __restrict q01 = q00 + p.c;
+        const float* __restrict q10 = q00 + p.w * p.c;
+        const float* __restrict q11 = q10 + p.c;
+        for (size_t ci = 0; ci < p.c; ++ci) {
+          float a = Larger(Mapped<kAffine>(q00, ci, f, s, m), kLowest);
+          a = Larger(Mapped<kAffine>(q01, ci, f, s, m), a);
+          a = Larger(Mapped<kAffine>(q10, ci, f, s, m), a);
+          o[ci] = Larger(Mapped<kAffine>(q11, ci, f, s, m), a);
+        }
+        continue;
+      }
       size_t y0, y1, x0, x1;
       p.Window(oy, ox, &y0, &y1, &x0, &x1);
       float* __restrict a = acc.data();
-      std::fill(acc.begin(), acc.end(), -std::numeric_limits<float>::infinity());
+      std::fill(acc.begin(), acc.end(), kLowest);
       for (size_t iy = y0; iy < y1; ++iy) {
         for (size_t ix = x0; ix < x1; ++ix) {
           const float* __restrict q = image + (iy * p.w + ix) * p.c;
-          if (affine != nullptr) {
-            for (size_t ci = 0; ci < p.c; ++ci) {
-              const float v = s[ci] + (q[ci] - m[ci]) * f[ci];
-              a[ci] = v > a[ci] ? v : a[ci];
-            }
-          } else {
-            for (size_t ci = 0; ci < p.c; ++ci) a[ci] = q[ci] > a[ci] ? q[ci] : a[ci];
-          }
+          for (size_t ci = 0; ci < p.c; ++ci) a[ci] = Larger(Mapped<kAffine>(q, ci, f, s, m), a[ci]);
         }
       }
-      std::memcpy(out + ((b * p.outH + oy) * p.outW + ox) * p.c, a, p.c * sizeof(float));
+      std::memcpy(o, a, p.c * sizeof(float));
     }
+  }
+}
+
+}  // namespace
+
+TTA_SIMD_CLONES void MaxPoolRows(const PoolGeometry& p, const float* in, const ChannelAffine* affine, size_t r0,
+                                 size_t r1, float* out) {
+  if (affine != nullptr) {
+    MaxPoolRowsBody<true>(p, in, affine, r0, r1, out);
+  } else {
+    MaxPoolRowsBody<false>(p, in, affine, r0, r1, out);
   }
 }
 
