@@ -193,10 +193,11 @@ std::string OnednnVersion() {
 
 namespace {
 
-// The forward convolution, its primitive from `cached` (a Build -> shared_ptr<Compiled> function).
-template <typename CachedFn>
-bool ConvForwardWith(CachedFn cached, const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
-                     int activation, float* y) {
+// The forward convolution, its primitive from `cached` (key, build -> shared_ptr<Compiled>) and its
+// packed filter from `pack` (compiled, descs, filter, stream -> memory).
+template <typename CachedFn, typename PackFn>
+bool ConvForwardWith(CachedFn cached, PackFn pack, const OnednnConvShape& g, const float* x, const float* filter,
+                     const float* bias, int activation, float* y) {
   Descs d;
   if (!enabled || activation < 0 || activation > 2 || !MakeDescs(g, &d)) return false;
   try {
@@ -211,7 +212,7 @@ bool ConvForwardWith(CachedFn cached, const OnednnConvShape& g, const float* x, 
       return Compile(dnnl::convolution_forward(pd), pd.weights_desc(), d, filter, false);
     });
     dnnl::stream stream(Engine());
-    const memory weights = PackedFilter(*compiled, d, filter, stream);
+    const memory weights = pack(*compiled, d, filter, stream);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, Wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, Wrap(d.dst, y)}};
     if (hasBias) args.emplace(DNNL_ARG_BIAS, Wrap(d.bias, bias));
@@ -228,19 +229,33 @@ bool ConvForwardWith(CachedFn cached, const OnednnConvShape& g, const float* x, 
 
 bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
                        float* y) {
-  return ConvForwardWith([](const Key& key, auto build) { return Cached(key, build); }, g, x, filter, bias, activation,
-                         y);
+  return ConvForwardWith([](const Key& key, auto build) { return Cached(key, build); }, PackedFilter, g, x, filter,
+                         bias, activation, y);
 }
 
 bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
-                             int activation, float* y) {
+                             int activation, float* y, uint64_t packToken) {
   if (Omp().set == nullptr || Omp().get == nullptr) return false;
   // oneDNN's shared scratchpad lets a primitive run only on the thread that created it, and one
   // created under a team size of 1 plans its work for one thread: a cache per thread.
   thread_local Cache local;
+  // The filter packed for the last call with a token: the chunks of one caller's call share it.
+  thread_local struct {
+    uint64_t token = 0;
+    const Compiled* compiled = nullptr;
+    const float* filter = nullptr;
+    memory packed;
+  } last;
+  auto pack = [packToken](const Compiled& compiled, const Descs& d, const float* user, dnnl::stream& stream) {
+    if (packToken != 0 && last.token == packToken && last.compiled == &compiled && last.filter == user)
+      return last.packed;
+    memory packed = PackedFilter(compiled, d, user, stream);
+    last = {packToken, &compiled, user, packed};
+    return packed;
+  };
   SerialScope serial;
-  return ConvForwardWith([](const Key& key, auto build) { return CachedIn(local, key, build); }, g, x, filter, bias,
-                         activation, y);
+  return ConvForwardWith([](const Key& key, auto build) { return CachedIn(local, key, build); }, pack, g, x, filter,
+                         bias, activation, y);
 }
 
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx) {
@@ -302,7 +317,7 @@ namespace tta {
 bool OnednnAvailable() { return false; }
 std::string OnednnVersion() { return ""; }
 bool OnednnConvForward(const OnednnConvShape&, const float*, const float*, const float*, int, float*) { return false; }
-bool OnednnConvForwardSerial(const OnednnConvShape&, const float*, const float*, const float*, int, float*) {
+bool OnednnConvForwardSerial(const OnednnConvShape&, const float*, const float*, const float*, int, float*, uint64_t) {
   return false;
 }
 bool OnednnConvBackwardData(const OnednnConvShape&, const float*, const float*, float*) { return false; }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace tta {
@@ -33,8 +34,10 @@ bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* fi
                        float* y);
 // The same on the calling thread alone (oneDNN's OpenMP team of 1, primitives cached per
 // thread), for kernels that run several convolutions of a few images in parallel themselves.
+// Calls with the same non-zero packToken (one per caller's call: the filter does not change in
+// between) reuse the filter packed for oneDNN by the thread's previous call.
 bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
-                             int activation, float* y);
+                             int activation, float* y, uint64_t packToken);
 // dx = the gradient of the input from dy and the filter.
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx);
 // dw = the gradient of the filter (HWIO) from x and dy.

@@ -316,6 +316,34 @@ describe('deferred tensors', () => {
   });
 });
 
+describe('convBlock', () => {
+  it("packs each call's filter afresh (its chunks share one packing; the next call may bring new weights in the same array)", () => {
+    const [n, h, c, outC] = [16, 12, 3, 16];
+    const x = randomValues([n, h, h, c]);
+    const filter = randomValues([3, 3, c, outC]);
+    const convDims = Int32Array.from([n, h, h, c, 3, 3, outC, 1, 1, 1, 1, h, h]);
+    const poolDims = Int32Array.from([n, h, h, outC, 2, 2, 2, 2, 0, 0, h / 2, h / 2]);
+    const expected = (): Float32Array => {
+      const conv = new Float32Array(n * h * h * outC);
+      addon.conv2d(x, filter, null, 1, convDims, conv, 2);
+      const pooled = new Float32Array(conv.length / 4);
+      addon.pool2d(conv, 0, poolDims, pooled, 2);
+      return pooled;
+    };
+    for (const onednn of onednnBuilt ? [true, false] : [false]) {
+      useOnednn(onednn);
+      for (let call = 0; call < 3; call++) {
+        // The same Float32Array (so the same address) with other weights each call.
+        filter.set(randomValues([filter.length]));
+        const fused = new Float32Array(n * (h / 2) * (h / 2) * outC);
+        addon.convBlock(x, filter, null, 1, convDims, null, null, null, null, 0, poolDims, fused, 2);
+        expectSameBits(fused, expected(), `call ${call}`);
+      }
+    }
+    useOnednn(onednnBuilt);
+  });
+});
+
 describe('convBlock re-checks what it is given', () => {
   const f = (n: number): Float32Array => new Float32Array(n);
   const convDims = Int32Array.from([1, 4, 4, 2, 3, 3, 5, 1, 1, 1, 1, 4, 4]);

@@ -402,9 +402,9 @@ void DirectFilterGrad(const ConvGeometry& g, const float* x, const float* dy, si
 }  // namespace
 
 void ConvForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
-                 float* y, unsigned threads) {
+                 float* y, unsigned threads, uint64_t packToken) {
   if (g.ySize == 0) return;
-  const bool onednn = threads == 0 ? OnednnConvForwardSerial(OnednnShape(g), x, filter, bias, activation, y)
+  const bool onednn = threads == 0 ? OnednnConvForwardSerial(OnednnShape(g), x, filter, bias, activation, y, packToken)
                                    : OnednnConvForward(OnednnShape(g), x, filter, bias, activation, y);
   if (onednn) return;
   if (UseDirect(g)) {

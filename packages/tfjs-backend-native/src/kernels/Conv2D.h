@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace tta {
 
@@ -28,9 +29,10 @@ ConvGeometry ParseConvGeometry(const Napi::Value& value);
 
 // y = act(conv(x, filter) + bias) for checked geometry and buffers: oneDNN when it takes the
 // geometry, else the built-in kernels on up to `threads` threads of the shared pool; threads 0
-// runs it on the calling thread alone (oneDNN included), for callers that parallelise themselves.
+// runs it on the calling thread alone (oneDNN included), for callers that parallelise themselves;
+// those calls share the filter packed for oneDNN while they pass the same non-zero packToken.
 void ConvForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
-                 float* y, unsigned threads);
+                 float* y, unsigned threads, uint64_t packToken = 0);
 
 // Geometry shared by the three convolution entry points (dilation 1).
 // dims = Int32Array [n, h, w, c, filterH, filterW, outC, strideH, strideW, padTop, padLeft, outH, outW]

@@ -1,6 +1,8 @@
 #include "ConvBlock.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -89,6 +91,9 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   const size_t perChunk = std::max<size_t>(1, std::min(g.n, kChunkBytes / (convPerImage * sizeof(float))));
   const size_t chunks = (g.n + perChunk - 1) / perChunk;
   const size_t outPerImage = pooled ? p.outH * p.outW * p.c : convPerImage;
+  // One token per call: its chunks on a thread pack the filter for oneDNN once.
+  static std::atomic<uint64_t> calls{0};
+  const uint64_t packToken = ++calls;
   ParallelFor(chunks, ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16), [&](size_t c0, size_t c1) {
     for (size_t chunk = c0; chunk < c1; ++chunk) {
       const size_t b0 = chunk * perChunk, count = std::min(perChunk, g.n - b0);
@@ -99,12 +104,12 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
       const float* xs = x.data + b0 * g.h * g.w * g.c;
       float* os = out.data + b0 * outPerImage;
       if (!pooled) {
-        ConvForward(sub, xs, filter.data, bias.data, activation, os, 0);
+        ConvForward(sub, xs, filter.data, bias.data, activation, os, 0, packToken);
         if (maybeAffine != nullptr) AffineRows(affine, os, count * g.outH * g.outW, g.outC);
         continue;
       }
       if (tChunk.size() < sub.ySize) tChunk.resize(sub.ySize);
-      ConvForward(sub, xs, filter.data, bias.data, activation, tChunk.data(), 0);
+      ConvForward(sub, xs, filter.data, bias.data, activation, tChunk.data(), 0, packToken);
       PoolGeometry subPool = p;
       subPool.n = count;
       MaxPoolRows(subPool, tChunk.data(), maybeAffine, 0, count * p.outH, os);
