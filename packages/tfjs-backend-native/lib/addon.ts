@@ -23,6 +23,7 @@ export interface TfjsAddon {
     onednn: string;
     onednnEnabled: boolean;
     onednnConvolutions: number;
+    onednnMatMuls: number;
   };
   setOnednn(enabled: boolean): boolean;
   conv2d(

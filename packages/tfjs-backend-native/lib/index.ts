@@ -97,10 +97,12 @@ export interface BackendInfo {
   blasConfig: string;
   /** oneDNN's version when the addon was built with it (the convolutions then run on it), else ''. */
   onednn: string;
-  /** Whether oneDNN runs the convolutions now (useOnednn, TTA_NATIVE_ONEDNN=0). */
+  /** Whether oneDNN runs the convolutions and large matrix products now (useOnednn, TTA_NATIVE_ONEDNN=0). */
   onednnEnabled: boolean;
   /** Convolutions (forward or gradient) oneDNN has run since the addon loaded. */
   onednnConvolutions: number;
+  /** Matrix products (from about a million multiply-adds; dense layers and their gradients) oneDNN has run. */
+  onednnMatMuls: number;
   /** Whether convolution blocks are deferred and fused (useFusion, TTA_NATIVE_FUSE=0; fusion.ts). */
   fusionEnabled: boolean;
   /** Fused convolution blocks (a convolution with its batch norm and/or max pooling) run since the addon loaded. */

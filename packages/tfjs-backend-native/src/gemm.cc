@@ -151,6 +151,7 @@ Napi::Value TfjsBackendInfoJs(const Napi::CallbackInfo& info) {
   result.Set("onednn", OnednnVersion());
   result.Set("onednnEnabled", OnednnEnabled());
   result.Set("onednnConvolutions", static_cast<double>(OnednnConvolutions()));
+  result.Set("onednnMatMuls", static_cast<double>(OnednnMatMuls()));
 #ifdef TTA_HAVE_OPENBLAS
   EnsureSerialBlas();
   result.Set("blasThreads", openblas_get_num_threads());

@@ -14,6 +14,7 @@ bool EnabledByDefault() {
 
 std::atomic<bool> enabled{EnabledByDefault()};
 std::atomic<size_t> convolutions{0};
+std::atomic<size_t> matMuls{0};
 
 }  // namespace
 
@@ -23,6 +24,7 @@ bool SetOnednnEnabled(bool on) {
 }
 bool OnednnEnabled() { return enabled; }
 size_t OnednnConvolutions() { return convolutions; }
+size_t OnednnMatMuls() { return matMuls; }
 
 }  // namespace tta
 
@@ -258,6 +260,42 @@ bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const flo
                          bias, activation, y);
 }
 
+bool OnednnMatMul(bool transA, bool transB, size_t m, size_t n, size_t k, const float* a, const float* b,
+                  const float* bias, int activation, float* c) {
+  if (!enabled || activation < 0 || activation > 2 || m == 0 || n == 0 || k == 0) return false;
+  try {
+    const bool hasBias = bias != nullptr;
+    // Logical dims row-major; a transposed operand is the same bytes with swapped strides.
+    const memory::desc src({D(m), D(k)}, Dt::f32, transA ? memory::dims{1, D(m)} : memory::dims{D(k), 1});
+    const memory::desc weights({D(k), D(n)}, Dt::f32, transB ? memory::dims{1, D(k)} : memory::dims{D(n), 1});
+    const memory::desc dst({D(m), D(n)}, Dt::f32, Tag::ab);
+    const memory::desc biasDesc({1, D(n)}, Dt::f32, Tag::ab);
+    const Key key{3, m, n, k, transA, transB, 0, 0, 0, 0, 0, 0, 0, 0, activation * 2 + (hasBias ? 1 : 0)};
+    auto compiled = Cached(key, [&] {
+      dnnl::post_ops ops;
+      if (activation == 1) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      if (activation == 2) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      const auto desc =
+          hasBias ? dnnl::matmul::desc(src, weights, biasDesc, dst) : dnnl::matmul::desc(src, weights, dst);
+      Compiled c;
+      c.primitive = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, Engine()));
+      return c;
+    });
+    dnnl::stream stream(Engine());
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, Wrap(src, a)}, {DNNL_ARG_WEIGHTS, Wrap(weights, b)}, {DNNL_ARG_DST, Wrap(dst, c)}};
+    if (hasBias) args.emplace(DNNL_ARG_BIAS, Wrap(biasDesc, bias));
+    compiled->primitive.execute(stream, args);
+    stream.wait();
+    ++matMuls;
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx) {
   Descs d;
   if (!enabled || !MakeDescs(g, &d)) return false;
@@ -321,6 +359,9 @@ bool OnednnConvForwardSerial(const OnednnConvShape&, const float*, const float*,
   return false;
 }
 bool OnednnConvBackwardData(const OnednnConvShape&, const float*, const float*, float*) { return false; }
+bool OnednnMatMul(bool, bool, size_t, size_t, size_t, const float*, const float*, const float*, int, float*) {
+  return false;
+}
 bool OnednnConvBackwardWeights(const OnednnConvShape&, const float*, const float*, float*) { return false; }
 
 }  // namespace tta

@@ -26,8 +26,9 @@ std::string OnednnVersion();
 // own kernels. Returns the state now in force.
 bool SetOnednnEnabled(bool enabled);
 bool OnednnEnabled();
-// Convolutions oneDNN has run since the addon loaded (for tests and benchmarks).
+// Convolutions and matrix products oneDNN has run since the addon loaded (for tests and benchmarks).
 size_t OnednnConvolutions();
+size_t OnednnMatMuls();
 
 // y = act(conv(x, filter) + bias); activation 0 linear, 1 relu, 2 relu6; bias may be null.
 bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* filter, const float* bias, int activation,
@@ -38,6 +39,11 @@ bool OnednnConvForward(const OnednnConvShape& g, const float* x, const float* fi
 // between) reuse the filter packed for oneDNN by the thread's previous call.
 bool OnednnConvForwardSerial(const OnednnConvShape& g, const float* x, const float* filter, const float* bias,
                              int activation, float* y, uint64_t packToken);
+// Row-major c[m x n] = act(op(a) op(b) + bias) on oneDNN's matmul primitive (its AVX-512 kernels;
+// Debian's OpenBLAS stops at AVX2), on oneDNN's own threads: call it from one thread at a time.
+// bias (n values) may be null; activation as for the convolutions.
+bool OnednnMatMul(bool transA, bool transB, size_t m, size_t n, size_t k, const float* a, const float* b,
+                  const float* bias, int activation, float* c);
 // dx = the gradient of the input from dy and the filter.
 bool OnednnConvBackwardData(const OnednnConvShape& g, const float* dy, const float* filter, float* dx);
 // dw = the gradient of the filter (HWIO) from x and dy.

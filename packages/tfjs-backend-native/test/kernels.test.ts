@@ -256,7 +256,19 @@ describe('pooling', () => {
   });
 });
 
-describe('matrix products', () => {
+describe.each(convolutionPaths)('matrix products on the $path', ({ onednn }) => {
+  let ran = 0;
+  beforeAll(() => {
+    expect(useOnednn(onednn)).toBe(onednn);
+    ran = backendInfo().onednnMatMuls;
+  });
+  afterAll(() => {
+    // The large products (from about a million multiply-adds) went through oneDNN, or none did.
+    const count = backendInfo().onednnMatMuls - ran;
+    if (onednn) expect(count).toBeGreaterThanOrEqual(5);
+    else expect(count).toBe(0);
+    useOnednn(onednnBuilt);
+  });
   const cases: Array<[number[], number[], boolean, boolean]> = [
     [[4, 6], [6, 5], false, false],
     [[6, 4], [6, 5], true, false],
@@ -269,6 +281,10 @@ describe('matrix products', () => {
     [[1, 1], [1, 1], false, false],
     [[0, 3], [3, 4], false, false],
     [[130, 257], [257, 70], false, false],
+    // The reference CNN's dense layer and its two gradients, large enough for oneDNN's matmul.
+    [[64, 1024], [1024, 32], false, false],
+    [[64, 1024], [64, 32], true, false],
+    [[64, 32], [1024, 32], false, true],
   ];
   it.each(cases)('BatchMatMul and _FusedMatMul %j x %j (transpose %s %s)', (as, bs, ta, tb) => {
     const a = randomTensor(as),

@@ -2,6 +2,7 @@
 
 #include "common.h"
 #include "gemm.h"
+#include "onednn.h"
 
 namespace tta {
 
@@ -51,6 +52,15 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
       }
     }
   };
+  // One product (a dense layer and its gradients) on oneDNN's matmul when it takes it: twice
+  // OpenBLAS's throughput here from 128 x 4096 x 128 up; below about a million multiply-adds its
+  // per-call cost (about 20 us) outweighs that.
+  size_t flops = 0;
+  if (!CheckedProduct({M, N, K}, &flops)) flops = SIZE_MAX;
+  if (batch == 1 && threads > 1 && flops >= (size_t{1} << 20) &&
+      OnednnMatMul(transA, transB, M, N, K, a.data, b.data, bias.data, activation, out.data)) {
+    return env.Undefined();
+  }
   auto one = [&](size_t i, unsigned gemmThreads) {
     const float* ai = a.data + (aBatches == 1 ? 0 : i * mk);
     const float* bi = b.data + (bBatches == 1 ? 0 : i * kn);
