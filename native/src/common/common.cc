@@ -6,6 +6,7 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -213,6 +214,13 @@ class ThreadPool {
 };
 
 }  // namespace
+
+void ExpectLength(Napi::Env env, const char* kernel, const char* name, size_t actual, size_t expected) {
+  if (actual != expected) {
+    throw Napi::RangeError::New(env, std::string("native: ") + kernel + " " + name + " has " + std::to_string(actual) +
+                                         " elements, expected " + std::to_string(expected));
+  }
+}
 
 void ParallelFor(size_t count, unsigned threads, const std::function<void(size_t, size_t)>& fn) {
   if (count == 0) return;

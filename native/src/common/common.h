@@ -39,6 +39,10 @@ struct Span {
 template <typename T>
 Span<T> TypedArrayArg(const Napi::Value& value, napi_typedarray_type type, const char* name);
 
+// Throws a RangeError "native: <kernel> <name> has N elements, expected M" unless a typed
+// array's length is what the kernel's geometry needs: checked before any pointer is used.
+void ExpectLength(Napi::Env env, const char* kernel, const char* name, size_t actual, size_t expected);
+
 // Throws a RangeError unless `value` is an integer number in [lo, hi].
 int64_t IntegerArg(const Napi::Value& value, int64_t lo, int64_t hi, const char* name);
 

@@ -46,13 +46,6 @@ ConvGeometry ParseConvGeometry(const Napi::Value& value) {
 
 namespace {
 
-void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* name) {
-  if (actual != expected) {
-    throw Napi::RangeError::New(env, std::string("native: conv2d ") + name + " has " + std::to_string(actual) +
-                                         " elements, expected " + std::to_string(expected));
-  }
-}
-
 OnednnConvShape OnednnShape(const ConvGeometry& g) {
   return {g.n, g.h, g.w, g.c, g.fh, g.fw, g.outC, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW};
 }
@@ -455,10 +448,10 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   const ConvGeometry g = ParseConvGeometry(info[4]);
   auto y = TypedArrayArg<float>(info[5], napi_float32_array, "out");
   const unsigned threads = ThreadsArg(info[6]);
-  ExpectLength(env, x.length, g.xSize, "x");
-  ExpectLength(env, filter.length, g.filterSize, "filter");
-  ExpectLength(env, y.length, g.ySize, "out");
-  if (bias.data != nullptr) ExpectLength(env, bias.length, g.outC, "bias");
+  ExpectLength(env, "conv2d", "x", x.length, g.xSize);
+  ExpectLength(env, "conv2d", "filter", filter.length, g.filterSize);
+  ExpectLength(env, "conv2d", "out", y.length, g.ySize);
+  if (bias.data != nullptr) ExpectLength(env, "conv2d", "bias", bias.length, g.outC);
   if (Overlaps(y.data, g.ySize * 4, x.data, g.xSize * 4) ||
       Overlaps(y.data, g.ySize * 4, filter.data, g.filterSize * 4) ||
       (bias.data != nullptr && Overlaps(y.data, g.ySize * 4, bias.data, g.outC * 4))) {
@@ -476,9 +469,9 @@ Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
   const ConvGeometry g = ParseConvGeometry(info[2]);
   auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
   const unsigned threads = ThreadsArg(info[4]);
-  ExpectLength(env, dy.length, g.ySize, "dy");
-  ExpectLength(env, filter.length, g.filterSize, "filter");
-  ExpectLength(env, dx.length, g.xSize, "dx");
+  ExpectLength(env, "conv2d", "dy", dy.length, g.ySize);
+  ExpectLength(env, "conv2d", "filter", filter.length, g.filterSize);
+  ExpectLength(env, "conv2d", "dx", dx.length, g.xSize);
   if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4) ||
       Overlaps(dx.data, g.xSize * 4, filter.data, g.filterSize * 4)) {
     throw Napi::RangeError::New(env, "native: conv2d dx overlaps an input");
@@ -515,9 +508,9 @@ Napi::Value Conv2dBackpropFilterJs(const Napi::CallbackInfo& info) {
   const ConvGeometry g = ParseConvGeometry(info[2]);
   auto dw = TypedArrayArg<float>(info[3], napi_float32_array, "dw");
   const unsigned threads = ThreadsArg(info[4]);
-  ExpectLength(env, x.length, g.xSize, "x");
-  ExpectLength(env, dy.length, g.ySize, "dy");
-  ExpectLength(env, dw.length, g.filterSize, "dw");
+  ExpectLength(env, "conv2d", "x", x.length, g.xSize);
+  ExpectLength(env, "conv2d", "dy", dy.length, g.ySize);
+  ExpectLength(env, "conv2d", "dw", dw.length, g.filterSize);
   if (Overlaps(dw.data, g.filterSize * 4, x.data, g.xSize * 4) ||
       Overlaps(dw.data, g.filterSize * 4, dy.data, g.ySize * 4)) {
     throw Napi::RangeError::New(env, "native: conv2dBackpropFilter dw overlaps an input");

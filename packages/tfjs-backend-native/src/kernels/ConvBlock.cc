@@ -23,13 +23,6 @@ constexpr size_t kChunkBytes = 512 * 1024;
 
 thread_local std::vector<float> tChunk;
 
-void ExpectLength(Napi::Env env, size_t actual, size_t expected, const char* name) {
-  if (actual != expected) {
-    throw Napi::RangeError::New(env, std::string("native: convBlock ") + name + " has " + std::to_string(actual) +
-                                         " elements, expected " + std::to_string(expected));
-  }
-}
-
 // rows x channels values mapped in place by the affine map.
 TTA_SIMD_CLONES void AffineRows(const ChannelAffine& affine, float* values, size_t rows, size_t channels) {
   const float* __restrict f = affine.factor.data();
@@ -63,9 +56,9 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   auto out = TypedArrayArg<float>(info[11], napi_float32_array, "out");
   const unsigned threads = ThreadsArg(info[12]);
 
-  ExpectLength(env, x.length, g.xSize, "x");
-  ExpectLength(env, filter.length, g.filterSize, "filter");
-  if (bias.data != nullptr) ExpectLength(env, bias.length, g.outC, "bias");
+  ExpectLength(env, "convBlock", "x", x.length, g.xSize);
+  ExpectLength(env, "convBlock", "filter", filter.length, g.filterSize);
+  if (bias.data != nullptr) ExpectLength(env, "convBlock", "bias", bias.length, g.outC);
   if ((mean.data == nullptr) != (variance.data == nullptr))
     throw Napi::TypeError::New(env, "native: convBlock needs mean and variance together");
   const bool normalized = mean.data != nullptr;
@@ -73,7 +66,7 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "native: convBlock offset and scale need mean and variance");
   if (pooled && (p.n != g.n || p.h != g.outH || p.w != g.outW || p.c != g.outC))
     throw Napi::RangeError::New(env, "native: convBlock pool input is not the convolution's output");
-  ExpectLength(env, out.length, pooled ? p.ySize : g.ySize, "out");
+  ExpectLength(env, "convBlock", "out", out.length, pooled ? p.ySize : g.ySize);
   if (Overlaps(out.data, out.length * 4, x.data, g.xSize * 4) ||
       Overlaps(out.data, out.length * 4, filter.data, g.filterSize * 4) ||
       (bias.data != nullptr && Overlaps(out.data, out.length * 4, bias.data, g.outC * 4))) {

@@ -43,13 +43,6 @@ PoolGeometry ParsePoolGeometry(const Napi::Value& value) {
 
 namespace {
 
-void Expect(Napi::Env env, size_t actual, size_t expected, const char* name) {
-  if (actual != expected) {
-    throw Napi::RangeError::New(env, std::string("native: pool ") + name + " has " + std::to_string(actual) +
-                                         " elements, expected " + std::to_string(expected));
-  }
-}
-
 inline __attribute__((always_inline)) void MaxInto(float* __restrict best, const float* __restrict p, size_t n) {
   for (size_t i = 0; i < n; ++i) best[i] = p[i] > best[i] ? p[i] : best[i];
 }
@@ -185,8 +178,8 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   const PoolGeometry g = ParsePoolGeometry(info[2]);
   auto y = TypedArrayArg<float>(info[3], napi_float32_array, "out");
   const unsigned threads = ThreadsArg(info[4]);
-  Expect(env, x.length, g.xSize, "x");
-  Expect(env, y.length, g.ySize, "out");
+  ExpectLength(env, "pool", "x", x.length, g.xSize);
+  ExpectLength(env, "pool", "out", y.length, g.ySize);
   if (Overlaps(x.data, g.xSize * 4, y.data, g.ySize * 4))
     throw Napi::RangeError::New(env, "native: pool out overlaps x");
   const size_t rows = g.n * g.outH;
@@ -229,9 +222,9 @@ Napi::Value MaxPoolGradJs(const Napi::CallbackInfo& info) {
   const PoolGeometry g = ParsePoolGeometry(info[2]);
   auto dx = TypedArrayArg<float>(info[3], napi_float32_array, "dx");
   const unsigned threads = ThreadsArg(info[4]);
-  Expect(env, dy.length, g.ySize, "dy");
-  Expect(env, x.length, g.xSize, "x");
-  Expect(env, dx.length, g.xSize, "dx");
+  ExpectLength(env, "pool", "dy", dy.length, g.ySize);
+  ExpectLength(env, "pool", "x", x.length, g.xSize);
+  ExpectLength(env, "pool", "dx", dx.length, g.xSize);
   if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4) || Overlaps(dx.data, g.xSize * 4, x.data, g.xSize * 4)) {
     throw Napi::RangeError::New(env, "native: maxPoolGrad dx overlaps an input");
   }
@@ -290,8 +283,8 @@ Napi::Value AvgPoolGradJs(const Napi::CallbackInfo& info) {
   const PoolGeometry g = ParsePoolGeometry(info[1]);
   auto dx = TypedArrayArg<float>(info[2], napi_float32_array, "dx");
   const unsigned threads = ThreadsArg(info[3]);
-  Expect(env, dy.length, g.ySize, "dy");
-  Expect(env, dx.length, g.xSize, "dx");
+  ExpectLength(env, "pool", "dy", dy.length, g.ySize);
+  ExpectLength(env, "pool", "dx", dx.length, g.xSize);
   if (Overlaps(dx.data, g.xSize * 4, dy.data, g.ySize * 4))
     throw Napi::RangeError::New(env, "native: avgPoolGrad dx overlaps dy");
   const float weight = 1.0f / static_cast<float>(g.fh * g.fw);
