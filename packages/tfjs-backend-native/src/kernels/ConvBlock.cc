@@ -23,17 +23,6 @@ constexpr size_t kChunkBytes = 512 * 1024;
 
 thread_local std::vector<float> tChunk;
 
-// rows x channels values mapped in place by the affine map.
-TTA_SIMD_CLONES void AffineRows(const ChannelAffine& affine, float* values, size_t rows, size_t channels) {
-  const float* __restrict f = affine.factor.data();
-  const float* __restrict s = affine.shift.data();
-  const float* __restrict m = affine.center.data();
-  for (size_t r = 0; r < rows; ++r) {
-    float* __restrict o = values + r * channels;
-    for (size_t c = 0; c < channels; ++c) o[c] = s[c] + (o[c] - m[c]) * f[c];
-  }
-}
-
 }  // namespace
 
 Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
@@ -98,7 +87,7 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
       float* os = out.data + b0 * outPerImage;
       if (!pooled) {
         ConvForward(sub, xs, filter.data, bias.data, activation, os, 0, packToken);
-        if (maybeAffine != nullptr) AffineRows(affine, os, count * g.outH * g.outW, g.outC);
+        if (maybeAffine != nullptr) AffineRows(affine, os, os, count * g.outH * g.outW, g.outC);
         continue;
       }
       if (tChunk.size() < sub.ySize) tChunk.resize(sub.ySize);

@@ -33,6 +33,18 @@ ChannelAffine BatchNormAffine(Napi::Env env, const Span<float>& mean, const Span
   return a;
 }
 
+TTA_SIMD_CLONES void AffineRows(const ChannelAffine& affine, const float* in, float* out, size_t rows,
+                                size_t channels) {
+  const float* __restrict f = affine.factor.data();
+  const float* __restrict s = affine.shift.data();
+  const float* __restrict m = affine.center.data();
+  for (size_t r = 0; r < rows; ++r) {
+    const float* i = in + r * channels;
+    float* o = out + r * channels;
+    for (size_t c = 0; c < channels; ++c) o[c] = Affine(i[c], m[c], f[c], s[c]);
+  }
+}
+
 Napi::Value BatchNormJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 9) throw Napi::TypeError::New(env, "native: batchNorm expects 9 arguments");
@@ -52,14 +64,7 @@ Napi::Value BatchNormJs(const Napi::CallbackInfo& info) {
   const ChannelAffine affine = BatchNormAffine(env, mean, variance, offset, scale, epsilon, channels);
   const size_t rows = x.length / channels;
   ParallelFor(rows, ThreadsFor(x.length, threads), [&](size_t begin, size_t end) {
-    const float* __restrict f = affine.factor.data();
-    const float* __restrict s = affine.shift.data();
-    const float* __restrict m = affine.center.data();
-    for (size_t r = begin; r < end; ++r) {
-      const float* __restrict in = x.data + r * channels;
-      float* __restrict o = out.data + r * channels;
-      for (size_t c = 0; c < channels; ++c) o[c] = s[c] + (in[c] - m[c]) * f[c];
-    }
+    AffineRows(affine, x.data + begin * channels, out.data + begin * channels, end - begin, channels);
   });
   return env.Undefined();
 }

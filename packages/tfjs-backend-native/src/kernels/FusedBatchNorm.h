@@ -17,6 +17,10 @@ namespace tta {
 struct ChannelAffine {
   std::vector<float> center, factor, shift;
 };
+// One element through the map: the one formula every kernel that applies it uses.
+inline float Affine(float x, float center, float factor, float shift) { return shift + (x - center) * factor; }
+// rows x channels values (channels innermost) through the map; in may be out.
+void AffineRows(const ChannelAffine& affine, const float* in, float* out, size_t rows, size_t channels);
 // Each parameter is absent (null data) or holds 1 or `channels` values (else a RangeError).
 ChannelAffine BatchNormAffine(Napi::Env env, const Span<float>& mean, const Span<float>& variance,
                               const Span<float>& offset, const Span<float>& scale, double epsilon, size_t channels);

@@ -107,7 +107,7 @@ namespace {
 template <bool kAffine>
 inline __attribute__((always_inline)) float Mapped(const float* __restrict q, size_t ci, const float* __restrict f,
                                                    const float* __restrict s, const float* __restrict m) {
-  return kAffine ? s[ci] + (q[ci] - m[ci]) * f[ci] : q[ci];
+  return kAffine ? Affine(q[ci], m[ci], f[ci], s[ci]) : q[ci];
 }
 
 // The max of v over a window in the scan order, with pool2d's comparison (NaN never wins).
