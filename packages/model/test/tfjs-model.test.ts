@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { augmentReference, softVoteReference } from '@tta/native/reference';
+import { backendInfo } from '@tta/tfjs-backend-native';
 import { isTtaError } from '@tta/util';
 import { viewsForInput } from '@tta/core';
 import { loadTfjsModel, rowsAreProbabilities, saveModel, selectBackend, tfjsClassifier, withTta } from '../src';
@@ -173,6 +174,7 @@ describeKeras('the Keras-trained CIFAR-10 model (an oracle nobody here wrote)', 
       fs.readFileSync(path.join(keras!, 'keras-test-probabilities.f32')).buffer.slice(0, COUNT * 40),
     );
     const results: Float32Array[] = [];
+    const winogradBlocks = backendInfo().winogradBlocks;
     for (const format of ['graph', 'layers']) {
       const model = await loadTfjsModel(path.join(keras!, format));
       try {
@@ -187,5 +189,10 @@ describeKeras('the Keras-trained CIFAR-10 model (an oracle nobody here wrote)', 
       }
     }
     expectClose(results[0]!, results[1]!, 1e-5);
+    // On native, the second convolution block of both formats ran as Winograd's F(4x4, 3x3)
+    // (where the CPU has AVX2 or AVX-512), and still matched Keras within 1e-4.
+    if (tf.getBackend() === 'native' && backendInfo().winograd !== '') {
+      expect(backendInfo().winogradBlocks - winogradBlocks).toBeGreaterThanOrEqual(2);
+    }
   }, 120_000);
 });

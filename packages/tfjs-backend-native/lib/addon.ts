@@ -24,8 +24,10 @@ export interface TfjsAddon {
     onednnEnabled: boolean;
     onednnConvolutions: number;
     onednnMatMuls: number;
+    winograd: 'avx512f' | 'avx2' | '';
   };
   setOnednn(enabled: boolean): boolean;
+  setWinogradIsa(isa: 'avx512f' | 'avx2' | ''): 'avx512f' | 'avx2' | '';
   conv2d(
     x: Float32Array,
     filter: Float32Array,
@@ -55,9 +57,10 @@ export interface TfjsAddon {
     scale: Float32Array | null,
     epsilon: number,
     poolDims: Int32Array | null,
+    winograd: boolean,
     out: Float32Array,
     threads: number,
-  ): void;
+  ): boolean;
   pool2d(x: Float32Array, kind: number, dims: Int32Array, out: Float32Array, threads: number): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;
   avgPoolGrad(dy: Float32Array, dims: Int32Array, dx: Float32Array, threads: number): void;

@@ -11,7 +11,16 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { invalidParameterError } from '@tta/util';
 import { addon } from './addon';
 import { bufferPool } from './memory';
-import { forgetEntry, fusedBlocksRun, fusionEnabled, peekValues, setFusionEnabled } from './fusion';
+import {
+  forgetEntry,
+  fusedBlocksRun,
+  fusionEnabled,
+  peekValues,
+  setFusionEnabled,
+  setWinogradEnabled,
+  winogradBlocksRun,
+  winogradEnabled,
+} from './fusion';
 import { nativeKernels, ownKernelConfigs } from './kernels/all_kernels';
 import { FUSED_CONV2D } from './kernels/FusedConv2D';
 import { kernelThreads, withFallback } from './kernels/kernel_utils';
@@ -108,6 +117,18 @@ export interface BackendInfo {
   /** Fused convolution blocks (a convolution with its batch norm and/or max pooling) run since the addon loaded. */
   fusedBlocks: number;
   /**
+   * The instruction set fused blocks' Winograd convolutions run on here ('avx512f' or 'avx2'),
+   * '' when none (they then stay direct).
+   */
+  winograd: 'avx512f' | 'avx2' | '';
+  /**
+   * Whether fused blocks may run 3x3 stride-1 convolutions as Winograd's F(4x4, 3x3)
+   * (useWinograd, TTA_NATIVE_WINOGRAD=0).
+   */
+  winogradEnabled: boolean;
+  /** Of the fused blocks, those whose convolution ran as Winograd's (AVX2 or AVX-512 CPUs, 8+ input channels). */
+  winogradBlocks: number;
+  /**
    * Whether glibc keeps freed memory mapped (set when the backend is first created, unless
    * TTA_NATIVE_RETAIN_MEMORY=0): multi-MB tensors then reuse warm pages instead of paying
    * page faults on every allocation.
@@ -126,6 +147,8 @@ export function backendInfo(): BackendInfo {
     pooledBytes: bufferPool.pooledBytes,
     fusionEnabled: fusionEnabled(),
     fusedBlocks: fusedBlocksRun(),
+    winogradEnabled: winogradEnabled(),
+    winogradBlocks: winogradBlocksRun(),
   };
 }
 
@@ -143,12 +166,25 @@ export function useOnednn(enabled: boolean): boolean {
  * Fuses inference convolution blocks (Conv2D + bias + activation, then FusedBatchNorm and/or
  * MaxPool on its output) into one kernel that keeps the intermediate in cache (true, the default
  * unless TTA_NATIVE_FUSE=0), or runs the kernels one by one (false), e.g. to compare the two.
- * Both give the same values. Returns the setting now in force.
+ * Both give the same values (with useWinograd(false); else within rounding). Returns the setting now in force.
  */
 export function useFusion(enabled: boolean): boolean {
   if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
   setFusionEnabled(enabled);
   return fusionEnabled();
+}
+
+/**
+ * Lets fused blocks run 3x3 stride-1 convolutions as Winograd's F(4x4, 3x3) (true, the default
+ * unless TTA_NATIVE_WINOGRAD=0; used where the CPU has AVX2 or AVX-512 and the layer has at least
+ * 8 input channels), 4x fewer multiply-adds with results within rounding of the direct
+ * convolution, or keeps the direct convolution and the unfused kernels' exact bits (false).
+ * Returns the setting now in force.
+ */
+export function useWinograd(enabled: boolean): boolean {
+  if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
+  setWinogradEnabled(enabled);
+  return winogradEnabled();
 }
 
 /**

@@ -18,6 +18,7 @@
 #include "kernels/Reduce.h"
 #include "kernels/ReluBiasGrad.h"
 #include "kernels/Softmax.h"
+#include "kernels/Winograd.h"
 #include "onednn.h"
 
 namespace {
@@ -62,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object kernels) {
   add("conv2dBackpropInput", Conv2dBackpropInputJs);
   add("conv2dBackpropFilter", Conv2dBackpropFilterJs);
   add("convBlock", ConvBlockJs);
+  add("setWinogradIsa", SetWinogradIsaJs);
   add("pool2d", Pool2dJs);
   add("maxPoolGrad", MaxPoolGradJs);
   add("avgPoolGrad", AvgPoolGradJs);

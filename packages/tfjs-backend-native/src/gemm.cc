@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "kernels/Winograd.h"
 #include "onednn.h"
 
 #ifdef TTA_HAVE_OPENBLAS
@@ -152,6 +153,7 @@ Napi::Value TfjsBackendInfoJs(const Napi::CallbackInfo& info) {
   result.Set("onednnEnabled", OnednnEnabled());
   result.Set("onednnConvolutions", static_cast<double>(OnednnConvolutions()));
   result.Set("onednnMatMuls", static_cast<double>(OnednnMatMuls()));
+  result.Set("winograd", WinogradIsa());
 #ifdef TTA_HAVE_OPENBLAS
   EnsureSerialBlas();
   result.Set("blasThreads", openblas_get_num_threads());

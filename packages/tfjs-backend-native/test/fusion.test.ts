@@ -1,10 +1,11 @@
 // Deferred convolution blocks (lib/fusion.ts, src/kernels/ConvBlock.cc): Conv2D -> FusedBatchNorm
 // -> MaxPool fused into one kernel must give exactly the bits of the kernels run one by one,
-// whatever is read, disposed or reshaped in between, on oneDNN and on the built-in convolution.
+// whatever is read, disposed or reshaped in between, on oneDNN and on the built-in convolution;
+// with Winograd's F(4x4, 3x3) (src/kernels/Winograd.cc) the cpu backend's values within tolerance.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { backendInfo, useFusion, useOnednn } from '../lib';
+import { backendInfo, useFusion, useOnednn, useWinograd } from '../lib';
 import { addon } from '../lib/addon';
 import { randomInt, rng } from './helpers';
 
@@ -97,6 +98,39 @@ function expectClose(actual: Float32Array, expected: Float32Array, label: string
   }
 }
 
+/**
+ * The reference CNN's shape in small: two Keras blocks (Conv2D 3x3 'same' relu, BatchNormalization
+ * with statistics that are not the identity, MaxPooling2D), then a dense softmax layer of 4.
+ */
+function twoBlockCnn(size: number, filters: [number, number]): tfl.Sequential {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [size, size, 3],
+        filters: filters[0],
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      tfl.layers.batchNormalization(),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: filters[1], kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.batchNormalization(),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 4, activation: 'softmax' }),
+    ],
+  });
+  for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    const weights = layer
+      .getWeights()
+      .map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomNormal(w.shape)));
+    layer.setWeights(weights);
+    tf.dispose(weights);
+  }
+  return model;
+}
+
 const onednnBuilt = backendInfo().onednn !== '';
 const before = { tensors: 0 };
 beforeAll(() => {
@@ -106,6 +140,8 @@ beforeAll(() => {
 afterAll(() => {
   useFusion(true);
   useOnednn(onednnBuilt);
+  useWinograd(true);
+  addon.setWinogradIsa('avx512f');
   expect(tf.memory().numTensors).toBe(before.tensors);
 });
 
@@ -176,6 +212,10 @@ const paths = [
 describe.each(paths)('convolution blocks on the $path', ({ onednn }) => {
   beforeAll(() => {
     useOnednn(onednn);
+    useWinograd(false);
+  });
+  afterAll(() => {
+    useWinograd(true);
   });
 
   it.each(cases)('fused equals unfused bit for bit, and cpu within tolerance: %j', (c) => {
@@ -196,8 +236,109 @@ describe.each(paths)('convolution blocks on the $path', ({ onednn }) => {
   });
 });
 
+// Winograd's F(4x4, 3x3) in fused blocks, on every instruction set this CPU has (AVX-512 and
+// AVX2 builds both run on an AVX-512 machine): the cpu backend's values within tolerance, and
+// layers it does not take (stride 2, output channels not a multiple of the vector width) on the
+// direct convolution with its exact bits.
+interface WinogradCase extends BlockCase {
+  /** Whether F(4x4, 3x3) takes it (3x3, stride 1, 8+ input channels, outC a multiple of 16). */
+  winograd: boolean;
+}
+/** What Keras' Conv2D(padding='same', activation='relu') followed by BatchNormalization gives. */
+const sameRelu = { strides: 1, pad: 'same', activation: 'relu', bias: true, norm: 'channels' } as const;
+const pool2 = { size: 2, strides: 2, pad: 'valid' } as const;
+const winogradCases: WinogradCase[] = [
+  // The reference CNN's second block.
+  { ...cases[1]!, winograd: true },
+  // Channels that are no multiple of the vector width, partial tiles (7 x 9 outputs), no pooling.
+  {
+    ...sameRelu,
+    x: [3, 7, 9, 13],
+    f: [3, 3, 13, 16],
+    activation: 'linear',
+    bias: false,
+    norm: 'scalar',
+    winograd: true,
+  },
+  {
+    ...sameRelu,
+    x: [2, 10, 11, 8],
+    f: [3, 3, 8, 32],
+    pad: 'valid',
+    activation: 'relu6',
+    norm: 'bare',
+    pool: { size: 2, strides: 2, pad: 'same' },
+    winograd: true,
+  },
+  // 48 output channels: a register tile of 64 and the narrower one for the rest (AVX-512).
+  { ...sameRelu, x: [4, 5, 6, 40], f: [3, 3, 40, 48], pool: { size: 3, strides: 1, pad: 'same' }, winograd: true },
+  // Several chunks per thread and several blocks of tiles per chunk.
+  { ...sameRelu, x: [40, 12, 12, 16], f: [3, 3, 16, 32], pool: pool2, winograd: true },
+  { ...sameRelu, x: [2, 16, 16, 64], f: [3, 3, 64, 64], norm: 'none', pool: pool2, winograd: true },
+  // Not taken: 20 output channels, stride 2.
+  { ...sameRelu, x: [2, 6, 6, 16], f: [3, 3, 16, 20], winograd: false },
+  { ...sameRelu, x: [2, 9, 9, 16], f: [3, 3, 16, 32], strides: 2, winograd: false },
+];
+
+const isas = (['avx512f', 'avx2'] as const).filter((isa) => addon.setWinogradIsa(isa) === isa);
+addon.setWinogradIsa('avx512f');
+
+describe.each(isas.length > 0 ? isas : ['' as const])("Winograd's F(4x4, 3x3) on '%s'", (isa) => {
+  beforeAll(() => {
+    expect(addon.setWinogradIsa(isa)).toBe(isa);
+    expect(backendInfo().winograd).toBe(isa);
+  });
+  afterAll(() => {
+    addon.setWinogradIsa('avx512f');
+  });
+
+  it.each(winogradCases)('fused blocks take it where they can, the cpu values within tolerance: %j', (c) => {
+    const values = valuesFor(c);
+    useWinograd(false);
+    const direct = read(runBlock(c, values));
+    useWinograd(true);
+    const blocks = backendInfo().fusedBlocks;
+    const winogradBlocks = backendInfo().winogradBlocks;
+    const fused = read(runBlock(c, values));
+    const ran = backendInfo().fusedBlocks - blocks;
+    expect(ran).toBe((c.pool ? 1 : 0) + (c.norm !== 'none' ? 1 : 0));
+    expect(backendInfo().winogradBlocks - winogradBlocks).toBe(c.winograd && isa !== '' ? ran : 0);
+    void tf.setBackend('cpu');
+    const cpu = read(runBlock(c, values));
+    void tf.setBackend('native');
+    // The conv output alone (tensor 0) is not a block: it runs on the direct convolution.
+    expectSameBits(fused[0]!, direct[0]!, 'conv');
+    for (let i = 1; i < 3; i++) {
+      if (!c.winograd || isa === '') expectSameBits(fused[i]!, direct[i]!, `tensor ${i}`);
+      expectClose(fused[i]!, cpu[i]!, `tensor ${i} vs cpu`);
+    }
+  });
+
+  it("runs a Keras model's second block with the unfused outputs within tolerance", () => {
+    const model = twoBlockCnn(12, [16, 32]);
+    const x = tf.tensor4d(randomValues([6, 12, 12, 3]), [6, 12, 12, 3]);
+    useFusion(false);
+    const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()) as Float32Array;
+    useFusion(true);
+    const winogradBlocks = backendInfo().winogradBlocks;
+    const tensors = tf.memory().numTensors;
+    const actual = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()) as Float32Array;
+    expect(backendInfo().winogradBlocks - winogradBlocks).toBe(isa === '' ? 0 : 1);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expectClose(actual, expected, 'model');
+    x.dispose();
+    model.dispose();
+  });
+});
+
 describe('deferred tensors', () => {
   const block: BlockCase = cases[0]!;
+  beforeAll(() => {
+    useWinograd(false);
+  });
+  afterAll(() => {
+    useWinograd(true);
+  });
 
   it('keep their inputs until they run, even when those are disposed and their memory is wanted again', () => {
     // An input large enough to come from the buffer pool, made by a kernel (so the pool owns it).
@@ -274,26 +415,7 @@ describe('deferred tensors', () => {
   });
 
   it("fuse a Keras model's Conv2D -> BatchNormalization -> MaxPooling2D layers at predict, with the same outputs", () => {
-    const model = tfl.sequential({
-      layers: [
-        tfl.layers.conv2d({ inputShape: [10, 10, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
-        tfl.layers.batchNormalization(),
-        tfl.layers.maxPooling2d({ poolSize: 2 }),
-        tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
-        tfl.layers.batchNormalization(),
-        tfl.layers.maxPooling2d({ poolSize: 2 }),
-        tfl.layers.flatten(),
-        tfl.layers.dense({ units: 4, activation: 'softmax' }),
-      ],
-    });
-    // Batch norm statistics that are not the identity.
-    for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-      const weights = layer
-        .getWeights()
-        .map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomNormal(w.shape)));
-      layer.setWeights(weights);
-      tf.dispose(weights);
-    }
+    const model = twoBlockCnn(10, [8, 16]);
     const x = tf.tensor4d(randomValues([6, 10, 10, 3]), [6, 10, 10, 3]);
     useFusion(false);
     const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
@@ -336,53 +458,29 @@ describe('convBlock', () => {
         // The same Float32Array (so the same address) with other weights each call.
         filter.set(randomValues([filter.length]));
         const fused = new Float32Array(n * (h / 2) * (h / 2) * outC);
-        addon.convBlock(x, filter, null, 1, convDims, null, null, null, null, 0, poolDims, fused, 2);
+        addon.convBlock(x, filter, null, 1, convDims, null, null, null, null, 0, poolDims, false, fused, 2);
         expectSameBits(fused, expected(), `call ${call}`);
       }
     }
     useOnednn(onednnBuilt);
   });
-});
 
-describe('convBlock re-checks what it is given', () => {
-  const f = (n: number): Float32Array => new Float32Array(n);
-  const convDims = Int32Array.from([1, 4, 4, 2, 3, 3, 5, 1, 1, 1, 1, 4, 4]);
-  const poolDims = Int32Array.from([1, 4, 4, 5, 2, 2, 2, 2, 0, 0, 2, 2]);
-  it('rejects lengths, parameters and pooling that do not fit the convolution', () => {
-    expect(() =>
-      addon.convBlock(f(31), f(90), null, 1, convDims, null, null, null, null, 0, poolDims, f(20), 2),
-    ).toThrow(/x has 31 elements, expected 32/);
-    expect(() =>
-      addon.convBlock(f(32), f(90), null, 1, convDims, null, null, null, null, 0, poolDims, f(21), 2),
-    ).toThrow(/out has 21 elements, expected 20/);
-    expect(() =>
-      addon.convBlock(f(32), f(90), null, 1, convDims, f(5), null, null, null, 1e-3, poolDims, f(20), 2),
-    ).toThrow(/mean and variance together/);
-    expect(() =>
-      addon.convBlock(f(32), f(90), null, 1, convDims, f(4), f(5), null, null, 1e-3, poolDims, f(20), 2),
-    ).toThrow(/mean must hold 1 or `channels` values/);
-    expect(() =>
-      addon.convBlock(
-        f(32),
-        f(90),
-        null,
-        1,
-        convDims,
-        null,
-        null,
-        null,
-        null,
-        0,
-        Int32Array.from([1, 4, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2]),
-        f(16),
-        2,
-      ),
-    ).toThrow(/pool input is not the convolution's output/);
-    const shared = f(200);
-    expect(() =>
-      addon.convBlock(
-        shared.subarray(0, 32),
-        f(90),
+  it("transforms each call's filter afresh for Winograd (the same array may bring new weights)", () => {
+    const [n, h, c, outC] = [6, 8, 16, 32];
+    const x = randomValues([n, h, h, c]);
+    const filter = randomValues([3, 3, c, outC]);
+    const convDims = Int32Array.from([n, h, h, c, 3, 3, outC, 1, 1, 1, 1, h, h]);
+    const poolDims = Int32Array.from([n, h, h, outC, 2, 2, 2, 2, 0, 0, h / 2, h / 2]);
+    for (let call = 0; call < 3; call++) {
+      filter.set(randomValues([filter.length]));
+      const direct = new Float32Array(n * (h / 2) * (h / 2) * outC);
+      const winograd = new Float32Array(direct.length);
+      expect(addon.convBlock(x, filter, null, 1, convDims, null, null, null, null, 0, poolDims, false, direct, 2)).toBe(
+        false,
+      );
+      const used = addon.convBlock(
+        x,
+        filter,
         null,
         1,
         convDims,
@@ -392,9 +490,45 @@ describe('convBlock re-checks what it is given', () => {
         null,
         0,
         poolDims,
-        shared.subarray(10, 30),
+        true,
+        winograd,
         2,
-      ),
-    ).toThrow(/overlaps/);
+      );
+      expect(used).toBe(backendInfo().winograd !== '');
+      expectClose(winograd, direct, `call ${call}`);
+    }
+  });
+});
+
+describe('convBlock re-checks what it is given', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  const convDims = Int32Array.from([1, 4, 4, 2, 3, 3, 5, 1, 1, 1, 1, 4, 4]);
+  const poolDims = Int32Array.from([1, 4, 4, 5, 2, 2, 2, 2, 0, 0, 2, 2]);
+  /** convBlock on a fitting call (no bias or batch norm, 2x2 pooling) but for what `change` replaces. */
+  const call =
+    (change: Partial<Record<'x' | 'mean' | 'variance' | 'poolDims' | 'winograd' | 'out', unknown>>) => () => {
+      const a = { x: f(32), mean: null, variance: null, poolDims, winograd: false, out: f(20), ...change };
+      const [x, mean, variance, pool, winograd, out] = [a.x, a.mean, a.variance, a.poolDims, a.winograd, a.out] as [
+        Float32Array,
+        Float32Array | null,
+        Float32Array | null,
+        Int32Array,
+        boolean,
+        Float32Array,
+      ];
+      addon.convBlock(x, f(90), null, 1, convDims, mean, variance, null, null, 1e-3, pool, winograd, out, 2);
+    };
+  it('rejects lengths, parameters and pooling that do not fit the convolution', () => {
+    expect(call({ x: f(31) })).toThrow(/x has 31 elements, expected 32/);
+    expect(call({ out: f(21) })).toThrow(/out has 21 elements, expected 20/);
+    expect(call({ mean: f(5) })).toThrow(/mean and variance together/);
+    expect(call({ mean: f(4), variance: f(5) })).toThrow(/mean must hold 1 or `channels` values/);
+    expect(call({ poolDims: Int32Array.from([1, 4, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2]), out: f(16) })).toThrow(
+      /pool input is not the convolution's output/,
+    );
+    const shared = f(200);
+    expect(call({ x: shared.subarray(0, 32), out: shared.subarray(10, 30) })).toThrow(/overlaps/);
+    expect(call({ winograd: 1 })).toThrow(/winograd must be a boolean/);
+    expect(() => addon.setWinogradIsa('sse' as '')).toThrow(/expects 'avx512f', 'avx2' or ''/);
   });
 });

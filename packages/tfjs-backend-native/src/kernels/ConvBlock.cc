@@ -11,6 +11,7 @@
 #include "Conv2D.h"
 #include "FusedBatchNorm.h"
 #include "Pool2D.h"
+#include "Winograd.h"
 #include "common.h"
 
 namespace tta {
@@ -21,13 +22,13 @@ namespace {
 // 256 KB to 2 MB measured within 7% of each other.
 constexpr size_t kChunkBytes = 512 * 1024;
 
-thread_local std::vector<float> tChunk;
+thread_local std::vector<float> tChunk, tTransformedFilter;
 
 }  // namespace
 
 Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 13) throw Napi::TypeError::New(env, "native: convBlock expects 13 arguments");
+  if (info.Length() != 14) throw Napi::TypeError::New(env, "native: convBlock expects 14 arguments");
   auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
   auto filter = TypedArrayArg<float>(info[1], napi_float32_array, "filter");
   Span<float> bias, mean, variance, offset, scale;
@@ -42,8 +43,10 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   const bool pooled = !info[10].IsNull();
   PoolGeometry p{};
   if (pooled) p = ParsePoolGeometry(info[10]);
-  auto out = TypedArrayArg<float>(info[11], napi_float32_array, "out");
-  const unsigned threads = ThreadsArg(info[12]);
+  if (!info[11].IsBoolean()) throw Napi::TypeError::New(env, "native: convBlock winograd must be a boolean");
+  const bool winograd = info[11].As<Napi::Boolean>().Value() && WinogradApplies(g);
+  auto out = TypedArrayArg<float>(info[12], napi_float32_array, "out");
+  const unsigned threads = ThreadsArg(info[13]);
 
   ExpectLength(env, "convBlock", "x", x.length, g.xSize);
   ExpectLength(env, "convBlock", "filter", filter.length, g.filterSize);
@@ -64,7 +67,13 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   ChannelAffine affine;
   if (normalized) affine = BatchNormAffine(env, mean, variance, offset, scale, epsilon, g.outC);
   const ChannelAffine* maybeAffine = normalized ? &affine : nullptr;
-  if (g.ySize == 0 || out.length == 0) return env.Undefined();
+  if (g.ySize == 0 || out.length == 0) return Napi::Boolean::New(env, false);
+  if (winograd) {
+    // Once per call, on the calling thread; the pool's threads only read it.
+    tTransformedFilter.resize(WinogradFilterSize(g));
+    WinogradFilter(g, filter.data, tTransformedFilter.data());
+  }
+  const float* transformed = tTransformedFilter.data();
 
   // Chunks of a few images spread over the threads, each convolved, normalised and pooled by
   // one thread while its convolution output is in that core's cache: no 16 MB intermediate, and
@@ -85,19 +94,26 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
       sub.ySize = count * convPerImage;
       const float* xs = x.data + b0 * g.h * g.w * g.c;
       float* os = out.data + b0 * outPerImage;
+      auto convolve = [&](float* y) {
+        if (winograd) {
+          WinogradConv(sub, xs, transformed, bias.data, activation, y);
+        } else {
+          ConvForward(sub, xs, filter.data, bias.data, activation, y, 0, packToken);
+        }
+      };
       if (!pooled) {
-        ConvForward(sub, xs, filter.data, bias.data, activation, os, 0, packToken);
+        convolve(os);
         if (maybeAffine != nullptr) AffineRows(affine, os, os, count * g.outH * g.outW, g.outC);
         continue;
       }
       if (tChunk.size() < sub.ySize) tChunk.resize(sub.ySize);
-      ConvForward(sub, xs, filter.data, bias.data, activation, tChunk.data(), 0, packToken);
+      convolve(tChunk.data());
       PoolGeometry subPool = p;
       subPool.n = count;
       MaxPoolRows(subPool, tChunk.data(), maybeAffine, 0, count * p.outH, os);
     }
   });
-  return env.Undefined();
+  return Napi::Boolean::New(env, winograd);
 }
 
 }  // namespace tta
