@@ -6,9 +6,11 @@
 // `tensorflow` (tfjs-node). Prints images/s and each one's ratio to the faster peer.
 // Targets (issue 13): native training >= 1.5x the faster of Keras and PyTorch, inference >= 2x Keras.
 //
-// These machines are noisy (a neighbour can halve a framework's figure for a few seconds), so
-// each framework times TTA_BENCH_ROUNDS rounds (default 3) of the same steps in its own process
-// after the same one-batch warm-up, and its best round is its figure; every round is printed.
+// These machines are noisy (a neighbour can halve a framework's figure for half a minute), so
+// the run makes TTA_BENCH_ROUNDS passes (default 3); each pass times one round of every framework
+// in turn (the same steps, after the same one-batch warm-up; each peer in a fresh process), so a
+// slow minute falls on one round of each rather than on every round of one. A framework's best
+// round is its figure; every round is printed.
 // Python is $TTA_PYTHON or python3; a framework whose package does not import is skipped with
 // one line saying so (no test depends on them). The data is ../shared/data/cifar-10-batches-bin
 // beside the repository, or TTA_CIFAR10_DIR. TTA_BENCH_STEPS: timed batches a round (default 20).
@@ -42,10 +44,11 @@ if (!existsSync(path.join(dataDir, 'data_batch_1.bin'))) {
 console.log(
   `peers: the reference CNN on real CIFAR-10 (the first ${count} training images of ${dataDir}), ` +
     `batch ${BATCH}, 1 warm-up + ${ROUNDS} rounds of ${STEPS} timed batches, then inference on the same ` +
-    `images (1 warm-up batch + ${ROUNDS} rounds); each framework's best round`,
+    `images (1 warm-up batch + ${ROUNDS} rounds), the frameworks taking turns; each framework's best round`,
 );
 
-const rows = [];
+// Every framework measured: its settings, how to time one round, and its rounds so far.
+const entrants = [];
 
 // tta's own backends, through train() and predict() as `tta train` and `tta eval` run them.
 const dataset = await loadCifar10({ dir: dataDir, download: false, verify: false });
@@ -63,54 +66,52 @@ const part = (from, to) => ({
 });
 // 'native, built-in conv' is native with its convolutions on its own kernels instead of oneDNN
 // (only when the addon was built with oneDNN), 'native, unfused' without its fused inference
-// convolution blocks: what each moves, in the same run.
-const { backendInfo, useFusion, useOnednn } = require('@tta/tfjs-backend-native');
+// convolution blocks, 'native, no Winograd' with them but on the direct convolution: what each
+// moves, in the same run.
+const { backendInfo, useFusion, useOnednn, useWinograd } = require('@tta/tfjs-backend-native');
 const variants = [
-  ['native', 'native', true, true],
-  ['native, unfused', 'native', true, false],
-  ...(backendInfo().onednn ? [['native, built-in conv', 'native', false, true]] : []),
-  ['tensorflow', 'tensorflow', true, true],
+  ['native', 'native', true, true, true],
+  ...(backendInfo().winograd ? [['native, no Winograd', 'native', true, true, false]] : []),
+  ['native, unfused', 'native', true, false, false],
+  ...(backendInfo().onednn ? [['native, built-in conv', 'native', false, true, true]] : []),
+  ['tensorflow', 'tensorflow', true, true, true],
 ];
-for (const [name, backend, onednn, fusion] of variants) {
+for (const [name, backend, onednn, fusion, winograd] of variants) {
   try {
     await model.selectBackend(backend);
   } catch (error) {
     console.log(`${name}: not available (${error.reason ?? error.message})`);
     continue;
   }
-  useOnednn(onednn && backendInfo().onednn !== '');
-  useFusion(fusion);
-  const cnn = model.createReferenceCnn({ seed: 1 });
-  await model.train(cnn, part(0, BATCH), { epochs: 1, batchSize: BATCH, seed: 1 });
-  const trainRounds = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const trained = await model.train(cnn, part(BATCH, count), { epochs: 1, batchSize: BATCH, seed: 1 });
-    trainRounds.push(trained.imagesPerSecond);
-  }
-  await model.predict(cnn, part(0, BATCH).images, { batchSize: BATCH });
-  const predictRounds = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = performance.now();
-    await model.predict(cnn, part(BATCH, count).images, { batchSize: BATCH });
-    predictRounds.push((count - BATCH) / ((performance.now() - started) / 1000));
-  }
-  cnn.dispose();
   const convolutions =
-    backend !== 'native' ? '' : backendInfo().onednnEnabled ? `, oneDNN ${backendInfo().onednn}` : ', built-in conv';
-  rows.push({
+    backend !== 'native' ? '' : onednn && backendInfo().onednn ? `, oneDNN ${backendInfo().onednn}` : ', built-in conv';
+  let cnn;
+  entrants.push({
     name,
     version: `tfjs backend ${backend}${convolutions}`,
-    train: Math.max(...trainRounds),
-    predict: Math.max(...predictRounds),
-    trainRounds,
-    predictRounds,
     peer: false,
+    trainRounds: [],
+    predictRounds: [],
+    async round() {
+      await model.selectBackend(backend);
+      useOnednn(onednn && backendInfo().onednn !== '');
+      useFusion(fusion);
+      useWinograd(winograd);
+      if (cnn === undefined) {
+        cnn = model.createReferenceCnn({ seed: 1 });
+        await model.train(cnn, part(0, BATCH), { epochs: 1, batchSize: BATCH, seed: 1 });
+        await model.predict(cnn, part(0, BATCH).images, { batchSize: BATCH });
+      }
+      const trained = await model.train(cnn, part(BATCH, count), { epochs: 1, batchSize: BATCH, seed: 1 });
+      const started = performance.now();
+      await model.predict(cnn, part(BATCH, count).images, { batchSize: BATCH });
+      return { train: trained.imagesPerSecond, predict: (count - BATCH) / ((performance.now() - started) / 1000) };
+    },
+    dispose: () => cnn?.dispose(),
   });
 }
-useOnednn(backendInfo().onednn !== '');
-useFusion(true);
 
-// The peers, each in its own Python process.
+// The peers, each round in a fresh Python process.
 const python = process.env.TTA_PYTHON ?? 'python3';
 for (const [name, script, modules] of [
   ['keras', 'keras_cnn.py', 'numpy, tensorflow, keras'],
@@ -122,30 +123,55 @@ for (const [name, script, modules] of [
     console.log(`${name}: skipped (${python} cannot import ${modules}: ${why}; set TTA_PYTHON to a Python that can)`);
     continue;
   }
-  const run = spawnSync(
-    python,
-    [
-      path.join(here, 'peers', script),
-      ...['--data', dataDir, '--batch', String(BATCH), '--steps', String(STEPS), '--rounds', String(ROUNDS)],
-    ],
-    { encoding: 'utf8', env: { TF_CPP_MIN_LOG_LEVEL: '2', PYTHONDONTWRITEBYTECODE: '1', ...process.env } },
-  );
-  const line = run.stdout?.trim().split('\n').pop() ?? '';
-  if (run.status !== 0 || !line.startsWith('{')) {
-    console.log(`${name}: failed (exit ${run.status}): ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
-    continue;
-  }
-  const result = JSON.parse(line);
-  rows.push({
+  const entrant = {
     name,
-    version: `${result.version}, ${result.threads} threads`,
-    train: result.train,
-    predict: result.predict,
-    trainRounds: result.trainRounds,
-    predictRounds: result.predictRounds,
+    version: '',
     peer: true,
-  });
+    trainRounds: [],
+    predictRounds: [],
+    round() {
+      const run = spawnSync(
+        python,
+        [
+          path.join(here, 'peers', script),
+          ...['--data', dataDir, '--batch', String(BATCH), '--steps', String(STEPS), '--rounds', '1'],
+        ],
+        { encoding: 'utf8', env: { TF_CPP_MIN_LOG_LEVEL: '2', PYTHONDONTWRITEBYTECODE: '1', ...process.env } },
+      );
+      const line = run.stdout?.trim().split('\n').pop() ?? '';
+      if (run.status !== 0 || !line.startsWith('{')) {
+        const stderr = (run.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+        throw new Error(`failed (exit ${run.status}): ${stderr}`);
+      }
+      const result = JSON.parse(line);
+      entrant.version = `${result.version}, ${result.threads} threads`;
+      return { train: result.train, predict: result.predict };
+    },
+  };
+  entrants.push(entrant);
 }
+
+for (let pass = 0; pass < ROUNDS; pass++) {
+  for (const entrant of entrants) {
+    if (entrant.failure !== undefined) continue;
+    try {
+      const { train, predict } = await entrant.round();
+      entrant.trainRounds.push(train);
+      entrant.predictRounds.push(predict);
+    } catch (error) {
+      entrant.failure = error.message;
+      console.log(`${entrant.name}: ${error.message}`);
+    }
+  }
+}
+for (const entrant of entrants) entrant.dispose?.();
+useOnednn(backendInfo().onednn !== '');
+useFusion(true);
+useWinograd(true);
+
+const rows = entrants
+  .filter((e) => e.failure === undefined && e.trainRounds.length > 0)
+  .map((e) => ({ ...e, train: Math.max(...e.trainRounds), predict: Math.max(...e.predictRounds) }));
 
 const peers = rows.filter((r) => r.peer);
 const fasterTrain = peers.reduce((best, r) => (best == null || r.train > best.train ? r : best), null);

@@ -1,7 +1,9 @@
 // pnpm bench (in @tta/tfjs-backend-native): the reference CNN's two convolutions at batch 128,
 // each pass on oneDNN against the addon's own kernels in the same run (useOnednn(true) vs
 // useOnednn(false)): median milliseconds of forward (bias + relu fused), backward-data and
-// backward-weights, and the ratio. pnpm bench:peers shows the same switch on the whole model.
+// backward-weights, and the ratio. Then each layer's fused inference block (convolution + bias +
+// relu, batch norm, 2x2 max pooling: addon.convBlock) with the direct convolution against
+// Winograd's F(4x4, 3x3). pnpm bench:peers shows the same switches on the whole model.
 // TTA_BENCH_REPEATS: timed runs per kernel (default 10).
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
@@ -72,3 +74,42 @@ for (const l of layers) {
   }
 }
 native.useOnednn(enabledBefore);
+
+console.log(
+  `\ninference blocks (conv + bias + relu, batch norm, 2x2 max pool), Winograd on ${info.winograd || '(no AVX2)'}` +
+    `\n${'layer'.padEnd(24)}${'direct ms'.padStart(10)}${'Winograd ms'.padStart(13)}${'Winograd vs direct'.padStart(20)}`,
+);
+for (const l of layers) {
+  const dims = Int32Array.from([l.n, l.h, l.w, l.c, 3, 3, l.outC, 1, 1, 1, 1, l.h, l.w]);
+  const poolDims = Int32Array.from([l.n, l.h, l.w, l.outC, 2, 2, 2, 2, 0, 0, l.h / 2, l.w / 2]);
+  const x = random(l.n * l.h * l.w * l.c);
+  const filter = random(9 * l.c * l.outC);
+  const [bias, mean, offset, scale] = [random(l.outC), random(l.outC), random(l.outC), random(l.outC)];
+  const variance = random(l.outC).map((v) => v + 1.5);
+  const out = new Float32Array((l.n * l.h * l.w * l.outC) / 4);
+  let used = false;
+  const block = (winograd) => () => {
+    used = addon.convBlock(
+      x,
+      filter,
+      bias,
+      1,
+      dims,
+      mean,
+      variance,
+      offset,
+      scale,
+      1e-3,
+      poolDims,
+      winograd,
+      out,
+      info.threads,
+    );
+  };
+  const direct = median(block(false));
+  const winograd = median(block(true));
+  console.log(
+    `${l.name.padEnd(24)}${direct.toFixed(2).padStart(10)}${winograd.toFixed(2).padStart(13)}` +
+      `${(used ? `${(direct / winograd).toFixed(2)}x` : '(not taken)').padStart(20)}`,
+  );
+}
