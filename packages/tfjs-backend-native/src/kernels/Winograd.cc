@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <string>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -253,7 +253,8 @@ inline __attribute__((always_inline)) void ConvBody(const ConvGeometry& g, const
       float* c = m + xi * outStride;
       for (size_t r = 0; r < rows; r += kRows) {
         size_t n0 = 0;
-        for (; n0 + NV * VW <= OC; n0 += NV * VW) MicroKernel<Vec, VW, NV>(C, a + r * C, C, b + n0, OC, c + r * OC + n0, OC);
+        for (; n0 + NV * VW <= OC; n0 += NV * VW)
+          MicroKernel<Vec, VW, NV>(C, a + r * C, C, b + n0, OC, c + r * OC + n0, OC);
         for (; n0 < OC; n0 += VW) MicroKernel<Vec, VW, 1>(C, a + r * C, C, b + n0, OC, c + r * OC + n0, OC);
       }
     }
@@ -266,7 +267,8 @@ inline __attribute__((always_inline)) void ConvBody(const ConvGeometry& g, const
           out[i * kTile + j] = oy < g.outH && ox < g.outW ? y + ((image * g.outH + oy) * g.outW + ox) * OC : sink;
         }
       }
-      for (size_t oc = 0; oc < OC; oc += VW) TransformOutput<Vec>(m + t * OC + oc, outStride, bias, activation, out, oc);
+      for (size_t oc = 0; oc < OC; oc += VW)
+        TransformOutput<Vec>(m + t * OC + oc, outStride, bias, activation, out, oc);
     }
   }
 }
