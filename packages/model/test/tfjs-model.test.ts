@@ -174,7 +174,7 @@ describeKeras('the Keras-trained CIFAR-10 model (an oracle nobody here wrote)', 
       fs.readFileSync(path.join(keras!, 'keras-test-probabilities.f32')).buffer.slice(0, COUNT * 40),
     );
     const results: Float32Array[] = [];
-    const winogradBlocks = backendInfo().winogradBlocks;
+    const winogradConvolutions = backendInfo().winogradConvolutions;
     for (const format of ['graph', 'layers']) {
       const model = await loadTfjsModel(path.join(keras!, format));
       try {
@@ -192,7 +192,7 @@ describeKeras('the Keras-trained CIFAR-10 model (an oracle nobody here wrote)', 
     // On native, the second convolution block of both formats ran as Winograd's F(4x4, 3x3)
     // (where the CPU has AVX2 or AVX-512), and still matched Keras within 1e-4.
     if (tf.getBackend() === 'native' && backendInfo().winograd !== '') {
-      expect(backendInfo().winogradBlocks - winogradBlocks).toBeGreaterThanOrEqual(2);
+      expect(backendInfo().winogradConvolutions - winogradConvolutions).toBeGreaterThanOrEqual(2);
     }
   }, 120_000);
 });

@@ -25,8 +25,11 @@ export interface TfjsAddon {
     onednnConvolutions: number;
     onednnMatMuls: number;
     winograd: 'avx512f' | 'avx2' | '';
+    winogradEnabled: boolean;
+    winogradConvolutions: number;
   };
   setOnednn(enabled: boolean): boolean;
+  setWinograd(enabled: boolean): boolean;
   setWinogradIsa(isa: 'avx512f' | 'avx2' | ''): 'avx512f' | 'avx2' | '';
   conv2d(
     x: Float32Array,
@@ -57,7 +60,6 @@ export interface TfjsAddon {
     scale: Float32Array | null,
     epsilon: number,
     poolDims: Int32Array | null,
-    winograd: boolean,
     out: Float32Array,
     threads: number,
   ): boolean;

@@ -10,8 +10,7 @@
  * or MaxPool kernel that receives such a tensor does not read it: it returns another deferred
  * tensor whose recipe extends the convolution's. The first read of any of them (a kernel's input,
  * dataSync, data...) runs its own recipe, so a tensor read later gets exactly the values the three
- * kernels would have given (the fused kernel computes the same bits, or within rounding of them
- * when its convolution runs as Winograd's: winogradEnabled); one never read (the conv
+ * kernels would have given (the fused kernel computes the same bits); one never read (the conv
  * output inside a block) is never computed. A recipe keeps its inputs' buffers out of the buffer
  * pool until it has run or its tensor is disposed, so disposing an input early is safe.
  */
@@ -57,31 +56,10 @@ export function setFusionEnabled(on: boolean): void {
   enabled = on;
 }
 
-let winograd = process.env.TTA_NATIVE_WINOGRAD !== '0';
-
-/**
- * Whether fused blocks run their 3x3 stride-1 convolutions as Winograd's F(4x4, 3x3) where the
- * CPU and geometry allow (src/kernels/Winograd.h): 4x fewer multiply-adds, results within
- * rounding of the direct convolution instead of the same bits. On unless TTA_NATIVE_WINOGRAD=0.
- */
-export function winogradEnabled(): boolean {
-  return winograd;
-}
-
-export function setWinogradEnabled(on: boolean): void {
-  winograd = on;
-}
-
 let blocksRun = 0;
-let winogradBlocks = 0;
 /** Fused blocks (with a batch norm or a pooling) run since the backend loaded, for tests and benchmarks. */
 export function fusedBlocksRun(): number {
   return blocksRun;
-}
-
-/** Of those, the ones whose convolution ran as Winograd's. */
-export function winogradBlocksRun(): number {
-  return winogradBlocks;
 }
 
 function inputsOf(recipe: ConvBlockRecipe): Float32Array[] {
@@ -97,7 +75,7 @@ function run(recipe: ConvBlockRecipe, out: Float32Array): void {
     addon.conv2d(recipe.x, recipe.filter, recipe.bias, recipe.activation, recipe.convDims, out, recipe.threads);
     return;
   }
-  const usedWinograd = addon.convBlock(
+  addon.convBlock(
     recipe.x,
     recipe.filter,
     recipe.bias,
@@ -109,12 +87,10 @@ function run(recipe: ConvBlockRecipe, out: Float32Array): void {
     bn?.scale ?? null,
     bn?.epsilon ?? 0,
     recipe.poolDims ?? null,
-    winograd,
     out,
     recipe.threads,
   );
   blocksRun++;
-  if (usedWinograd) winogradBlocks++;
 }
 
 /** Lets the recipe's input buffers go back to the pool (when nothing else holds them). */

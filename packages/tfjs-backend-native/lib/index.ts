@@ -11,16 +11,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { invalidParameterError } from '@tta/util';
 import { addon } from './addon';
 import { bufferPool } from './memory';
-import {
-  forgetEntry,
-  fusedBlocksRun,
-  fusionEnabled,
-  peekValues,
-  setFusionEnabled,
-  setWinogradEnabled,
-  winogradBlocksRun,
-  winogradEnabled,
-} from './fusion';
+import { forgetEntry, fusedBlocksRun, fusionEnabled, peekValues, setFusionEnabled } from './fusion';
 import { nativeKernels, ownKernelConfigs } from './kernels/all_kernels';
 import { FUSED_CONV2D } from './kernels/FusedConv2D';
 import { kernelThreads, withFallback } from './kernels/kernel_utils';
@@ -117,17 +108,14 @@ export interface BackendInfo {
   /** Fused convolution blocks (a convolution with its batch norm and/or max pooling) run since the addon loaded. */
   fusedBlocks: number;
   /**
-   * The instruction set fused blocks' Winograd convolutions run on here ('avx512f' or 'avx2'),
-   * '' when none (they then stay direct).
+   * The instruction set Winograd convolutions run on here ('avx512f' or 'avx2'), '' when none
+   * (convolutions then stay direct).
    */
   winograd: 'avx512f' | 'avx2' | '';
-  /**
-   * Whether fused blocks may run 3x3 stride-1 convolutions as Winograd's F(4x4, 3x3)
-   * (useWinograd, TTA_NATIVE_WINOGRAD=0).
-   */
+  /** Whether 3x3 stride-1 convolutions may run as Winograd's F(4x4, 3x3) (useWinograd, TTA_NATIVE_WINOGRAD=0). */
   winogradEnabled: boolean;
-  /** Of the fused blocks, those whose convolution ran as Winograd's (AVX2 or AVX-512 CPUs, 8+ input channels). */
-  winogradBlocks: number;
+  /** Convolutions (forward, input gradient or fused block) run as Winograd's since the addon loaded. */
+  winogradConvolutions: number;
   /**
    * Whether glibc keeps freed memory mapped (set when the backend is first created, unless
    * TTA_NATIVE_RETAIN_MEMORY=0): multi-MB tensors then reuse warm pages instead of paying
@@ -147,8 +135,6 @@ export function backendInfo(): BackendInfo {
     pooledBytes: bufferPool.pooledBytes,
     fusionEnabled: fusionEnabled(),
     fusedBlocks: fusedBlocksRun(),
-    winogradEnabled: winogradEnabled(),
-    winogradBlocks: winogradBlocksRun(),
   };
 }
 
@@ -166,7 +152,7 @@ export function useOnednn(enabled: boolean): boolean {
  * Fuses inference convolution blocks (Conv2D + bias + activation, then FusedBatchNorm and/or
  * MaxPool on its output) into one kernel that keeps the intermediate in cache (true, the default
  * unless TTA_NATIVE_FUSE=0), or runs the kernels one by one (false), e.g. to compare the two.
- * Both give the same values (with useWinograd(false); else within rounding). Returns the setting now in force.
+ * Both give the same values. Returns the setting now in force.
  */
 export function useFusion(enabled: boolean): boolean {
   if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
@@ -175,16 +161,15 @@ export function useFusion(enabled: boolean): boolean {
 }
 
 /**
- * Lets fused blocks run 3x3 stride-1 convolutions as Winograd's F(4x4, 3x3) (true, the default
- * unless TTA_NATIVE_WINOGRAD=0; used where the CPU has AVX2 or AVX-512 and the layer has at least
- * 8 input channels), 4x fewer multiply-adds with results within rounding of the direct
- * convolution, or keeps the direct convolution and the unfused kernels' exact bits (false).
- * Returns the setting now in force.
+ * Runs 3x3 stride-1 convolutions with at least 8 input channels (forward, input gradient and
+ * fused blocks) as Winograd's F(4x4, 3x3) where the CPU has AVX2 or AVX-512 (true, the default
+ * unless TTA_NATIVE_WINOGRAD=0): 4x fewer multiply-adds, results within rounding (about 1e-5
+ * relative) of the direct convolution's; or on the direct convolution (false). Returns the
+ * setting now in force.
  */
 export function useWinograd(enabled: boolean): boolean {
   if (typeof enabled !== 'boolean') throw invalidParameterError('enabled', 'a boolean', enabled);
-  setWinogradEnabled(enabled);
-  return winogradEnabled();
+  return addon.setWinograd(enabled);
 }
 
 /**

@@ -63,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object kernels) {
   add("conv2dBackpropInput", Conv2dBackpropInputJs);
   add("conv2dBackpropFilter", Conv2dBackpropFilterJs);
   add("convBlock", ConvBlockJs);
+  add("setWinograd", SetWinogradJs);
   add("setWinogradIsa", SetWinogradIsaJs);
   add("pool2d", Pool2dJs);
   add("maxPoolGrad", MaxPoolGradJs);

@@ -154,6 +154,8 @@ Napi::Value TfjsBackendInfoJs(const Napi::CallbackInfo& info) {
   result.Set("onednnConvolutions", static_cast<double>(OnednnConvolutions()));
   result.Set("onednnMatMuls", static_cast<double>(OnednnMatMuls()));
   result.Set("winograd", WinogradIsa());
+  result.Set("winogradEnabled", WinogradEnabled());
+  result.Set("winogradConvolutions", static_cast<double>(WinogradConvolutions()));
 #ifdef TTA_HAVE_OPENBLAS
   EnsureSerialBlas();
   result.Set("blasThreads", openblas_get_num_threads());

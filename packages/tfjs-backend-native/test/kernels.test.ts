@@ -16,6 +16,7 @@ import {
   ADAM_UPDATE,
   FUSED_CONV2D,
   useOnednn,
+  useWinograd,
   batchNormTraining,
   fusedAdam,
   fusedConv2d,
@@ -145,9 +146,11 @@ describe.each(convolutionPaths)('convolutions on the $path', ({ onednn }) => {
   let ran = 0;
   beforeAll(() => {
     expect(useOnednn(onednn)).toBe(onednn);
+    useWinograd(false);
     ran = backendInfo().onednnConvolutions;
   });
   afterAll(() => {
+    useWinograd(true);
     // Every case's forward and gradients went through oneDNN, or none did.
     const count = backendInfo().onednnConvolutions - ran;
     if (onednn) expect(count).toBeGreaterThan(50);
@@ -207,6 +210,56 @@ describe.each(convolutionPaths)('convolutions on the $path', ({ onednn }) => {
       fs = randomTensor([3, 3, 2, 2]);
     compare('dilated', [xs, fs], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', 2));
     tf.dispose([xs, fs]);
+  });
+});
+
+// 3x3 stride-1 convolutions with 8+ input channels as Winograd's F(4x4, 3x3), forward and input
+// gradient, on every instruction set the CPU has (the AVX2 build runs on AVX-512 machines too).
+const winogradIsas = (['avx512f', 'avx2'] as const).filter((isa) => addon.setWinogradIsa(isa) === isa);
+addon.setWinogradIsa('avx512f');
+if (winogradIsas.length === 0) console.log("convolutions as Winograd's: skipped (no AVX2 or AVX-512 here)");
+
+describe.each(winogradIsas)("convolutions as Winograd's F(4x4, 3x3) on %s", (isa) => {
+  beforeAll(() => {
+    expect(addon.setWinogradIsa(isa)).toBe(isa);
+    expect(useWinograd(true)).toBe(true);
+  });
+  afterAll(() => {
+    addon.setWinogradIsa('avx512f');
+  });
+  const cases: Array<{ x: number[]; f: number[]; pad: 'same' | 'valid' | number }> = [
+    // The reference CNN's second layer; its input gradient (64 -> 32 channels) too.
+    { x: [4, 12, 12, 32], f: [3, 3, 32, 64], pad: 'same' },
+    { x: [3, 8, 8, 16], f: [3, 3, 16, 16], pad: 'same' },
+    // Partial tiles, no padding, explicit padding, channels that are no multiple of the vector width.
+    { x: [2, 7, 9, 8], f: [3, 3, 8, 32], pad: 'valid' },
+    { x: [2, 10, 6, 13], f: [3, 3, 13, 16], pad: 2 },
+    { x: [1, 5, 5, 32], f: [3, 3, 32, 48], pad: 'same' },
+  ];
+  it.each(cases)('Conv2D, fused bias/activation and backprop input: %j', ({ x, f, pad }) => {
+    const before = backendInfo().winogradConvolutions;
+    // Sums of about 1 (relu6 clips nothing much, so the tolerance, relative to the output's
+    // scale, measures the sums' rounding rather than the clipped range's).
+    const xs = randomTensor(x, -1, 1),
+      fs = randomTensor(f, -0.2, 0.2);
+    compare('conv2d', [xs, fs], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad));
+    const bias = randomTensor([f[3]!]);
+    for (const activation of ['linear', 'relu', 'relu6'] as const) {
+      compare(`fused ${activation}`, [xs, fs, bias], (a, b, c) =>
+        tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad, bias: c, activation }),
+      );
+    }
+    expect(backendInfo().winogradConvolutions - before).toBe(4);
+    const y = tf.tidy(() => tf.conv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, 1, pad));
+    const dy = randomTensor(y.shape, -1, 1);
+    const gradients = backendInfo().winogradConvolutions;
+    compare('backprop input', [dy, fs], (d, b) =>
+      tf.conv2dTranspose(d as tf.Tensor4D, b as tf.Tensor4D, x as [number, number, number, number], 1, pad),
+    );
+    // dx has f[2] channels: Winograd's when they are a multiple of the vector width.
+    const width = isa === 'avx512f' ? 16 : 8;
+    expect(backendInfo().winogradConvolutions - gradients).toBe(f[2]! % width === 0 ? 1 : 0);
+    tf.dispose([xs, fs, bias, y, dy]);
   });
 });
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { addon } from '../lib/addon';
-import '../lib';
+import { backendInfo } from '../lib';
 import { rng } from './helpers';
 
 function referenceCnn(): tfl.Sequential {
@@ -82,8 +82,12 @@ describe('reference CNN training step', () => {
         original(...args);
       }) as never);
     });
+    const winograd = backendInfo().winogradConvolutions;
     const native = await trainStep('native', initial, x, labels);
     spies.forEach((s) => s.mockRestore());
+    // The second convolution (32 -> 64 channels) and its input gradient ran as Winograd's
+    // F(4x4, 3x3) where the CPU has AVX2 or AVX-512; everything below holds for them too.
+    if (backendInfo().winograd !== '') expect(backendInfo().winogradConvolutions - winograd).toBeGreaterThanOrEqual(2);
     expect(calls.conv2d).toBeGreaterThan(0);
     expect(calls.conv2dBackpropFilter).toBeGreaterThan(0);
     expect(calls.matMul).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "Winograd.h"
 #include "common.h"
 #include "gemm.h"
 #include "onednn.h"
@@ -397,6 +398,8 @@ void DirectFilterGrad(const ConvGeometry& g, const float* x, const float* dy, si
 void ConvForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
                  float* y, unsigned threads, uint64_t packToken) {
   if (g.ySize == 0) return;
+  // threads 0 is a convolution block's chunk: the block chose the direct convolution itself.
+  if (threads != 0 && WinogradForward(g, x, filter, bias, activation, y, threads)) return;
   const bool onednn = threads == 0 ? OnednnConvForwardSerial(OnednnShape(g), x, filter, bias, activation, y, packToken)
                                    : OnednnConvForward(OnednnShape(g), x, filter, bias, activation, y);
   if (onednn) return;
@@ -477,6 +480,7 @@ Napi::Value Conv2dBackpropInputJs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "native: conv2d dx overlaps an input");
   }
   if (g.xSize == 0) return env.Undefined();
+  if (g.ySize != 0 && WinogradBackwardData(g, dy.data, filter.data, dx.data, threads)) return env.Undefined();
   if (g.ySize != 0 && OnednnConvBackwardData(OnednnShape(g), dy.data, filter.data, dx.data)) return env.Undefined();
 
   const size_t perBlock = ImagesPerBlock(g);

@@ -28,7 +28,7 @@ thread_local std::vector<float> tChunk, tTransformedFilter;
 
 Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 14) throw Napi::TypeError::New(env, "native: convBlock expects 14 arguments");
+  if (info.Length() != 13) throw Napi::TypeError::New(env, "native: convBlock expects 13 arguments");
   auto x = TypedArrayArg<float>(info[0], napi_float32_array, "x");
   auto filter = TypedArrayArg<float>(info[1], napi_float32_array, "filter");
   Span<float> bias, mean, variance, offset, scale;
@@ -43,10 +43,8 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   const bool pooled = !info[10].IsNull();
   PoolGeometry p{};
   if (pooled) p = ParsePoolGeometry(info[10]);
-  if (!info[11].IsBoolean()) throw Napi::TypeError::New(env, "native: convBlock winograd must be a boolean");
-  const bool winograd = info[11].As<Napi::Boolean>().Value() && WinogradApplies(g);
-  auto out = TypedArrayArg<float>(info[12], napi_float32_array, "out");
-  const unsigned threads = ThreadsArg(info[13]);
+  auto out = TypedArrayArg<float>(info[11], napi_float32_array, "out");
+  const unsigned threads = ThreadsArg(info[12]);
 
   ExpectLength(env, "convBlock", "x", x.length, g.xSize);
   ExpectLength(env, "convBlock", "filter", filter.length, g.filterSize);
@@ -68,6 +66,7 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   if (normalized) affine = BatchNormAffine(env, mean, variance, offset, scale, epsilon, g.outC);
   const ChannelAffine* maybeAffine = normalized ? &affine : nullptr;
   if (g.ySize == 0 || out.length == 0) return Napi::Boolean::New(env, false);
+  const bool winograd = WinogradEnabled() && WinogradApplies(g);
   if (winograd) {
     // Once per call, on the calling thread; the pool's threads only read it.
     tTransformedFilter.resize(WinogradFilterSize(g));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,18 @@ size_t DetectedWidth() {
 std::atomic<size_t> gWidth{DetectedWidth()};
 
 size_t VectorWidth() { return gWidth.load(std::memory_order_relaxed); }
+
+bool EnabledByDefault() {
+  const char* setting = std::getenv("TTA_NATIVE_WINOGRAD");
+  return setting == nullptr || std::strcmp(setting, "0") != 0;
+}
+
+std::atomic<bool> gEnabled{EnabledByDefault()};
+std::atomic<size_t> gConvolutions{0};
+
+// The transformed filter of a call on the JS thread (each convolution entry point is synchronous
+// there; the pool's threads only read it).
+thread_local std::vector<float> tFilter, tFlipped;
 
 template <typename T>
 inline __attribute__((always_inline)) T Activate(T v, int activation) {
@@ -255,6 +268,10 @@ inline __attribute__((always_inline)) void ConvBody(const ConvGeometry& g, const
         size_t n0 = 0;
         for (; n0 + NV * VW <= OC; n0 += NV * VW)
           MicroKernel<Vec, VW, NV>(C, a + r * C, C, b + n0, OC, c + r * OC + n0, OC);
+        if (NV > 2 && n0 + 2 * VW <= OC) {
+          MicroKernel<Vec, VW, 2>(C, a + r * C, C, b + n0, OC, c + r * OC + n0, OC);
+          n0 += 2 * VW;
+        }
         for (; n0 < OC; n0 += VW) MicroKernel<Vec, VW, 1>(C, a + r * C, C, b + n0, OC, c + r * OC + n0, OC);
       }
     }
@@ -303,6 +320,70 @@ Napi::Value SetWinogradIsaJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, WinogradIsa());
 }
 
+Napi::Value SetWinogradJs(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsBoolean())
+    throw Napi::TypeError::New(info.Env(), "native: setWinograd expects one boolean");
+  gEnabled = info[0].As<Napi::Boolean>().Value();
+  return Napi::Boolean::New(info.Env(), gEnabled);
+}
+
+bool WinogradEnabled() { return gEnabled; }
+size_t WinogradConvolutions() { return gConvolutions; }
+
+bool WinogradForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                     float* y, unsigned threads) {
+  if (!gEnabled || !WinogradApplies(g) || g.ySize == 0) return false;
+  tFilter.resize(WinogradFilterSize(g));
+  WinogradFilter(g, filter, tFilter.data());
+  const float* u = tFilter.data();
+  // A few chunks of images per thread; each tile's result does not depend on the chunk it is in,
+  // so this gives the bits of the convolution block's chunks.
+  const unsigned workers = threads == 0 ? 1 : ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16);
+  const size_t chunks = std::min<size_t>(g.n, 4 * static_cast<size_t>(workers));
+  const size_t perChunk = (g.n + chunks - 1) / chunks;
+  ParallelFor((g.n + perChunk - 1) / perChunk, workers, [&](size_t c0, size_t c1) {
+    for (size_t chunk = c0; chunk < c1; ++chunk) {
+      const size_t b0 = chunk * perChunk, count = std::min(perChunk, g.n - b0);
+      ConvGeometry sub = g;
+      sub.n = count;
+      WinogradConv(sub, x + b0 * g.h * g.w * g.c, u, bias, activation, y + b0 * g.outH * g.outW * g.outC);
+    }
+  });
+  return true;
+}
+
+bool WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* filter, float* dx, unsigned threads) {
+  if (!gEnabled || g.fh != 3 || g.fw != 3 || g.sh != 1 || g.sw != 1) return false;
+  // dx[iy][ix][c] = sum over ky, kx, o of dy[iy + padTop - ky][ix + padLeft - kx][o] w[ky][kx][c][o]:
+  // the forward convolution of dy with the filter turned half a circle and its channels swapped,
+  // padded by 2 - padTop and 2 - padLeft, producing the input's rows and columns.
+  ConvGeometry t = g;
+  t.h = g.outH;
+  t.w = g.outW;
+  t.c = g.outC;
+  t.outC = g.c;
+  t.padTop = 2 - g.padTop;
+  t.padLeft = 2 - g.padLeft;
+  t.outH = g.h;
+  t.outW = g.w;
+  t.xSize = g.ySize;
+  t.ySize = g.xSize;
+  t.colWidth = 9 * t.c;
+  t.pixelsPerImage = g.h * g.w;
+  if (!WinogradApplies(t) || t.ySize == 0 || t.xSize == 0) return false;
+  tFlipped.resize(g.filterSize);
+  for (size_t ky = 0; ky < 3; ++ky) {
+    for (size_t kx = 0; kx < 3; ++kx) {
+      const float* from = filter + ((2 - ky) * 3 + (2 - kx)) * g.c * g.outC;
+      float* to = tFlipped.data() + (ky * 3 + kx) * g.c * g.outC;
+      for (size_t c = 0; c < g.c; ++c) {
+        for (size_t o = 0; o < g.outC; ++o) to[o * g.c + c] = from[c * g.outC + o];
+      }
+    }
+  }
+  return WinogradForward(t, dy, tFlipped.data(), nullptr, 0, dx, threads);
+}
+
 bool WinogradApplies(const ConvGeometry& g) {
   const size_t width = VectorWidth();
   return width != 0 && g.fh == 3 && g.fw == 3 && g.sh == 1 && g.sw == 1 && g.c >= 8 && g.outC % width == 0;
@@ -311,6 +392,8 @@ bool WinogradApplies(const ConvGeometry& g) {
 size_t WinogradFilterSize(const ConvGeometry& g) { return kPlanes * g.c * g.outC; }
 
 void WinogradFilter(const ConvGeometry& g, const float* filter, float* u) {
+  // Every Winograd convolution transforms its filter once: counted here.
+  ++gConvolutions;
   // G g G^T in double, rounded once; a block of input/output channel pairs at a time so that
   // each plane is written in runs (one pair at a time, the planes' stores all fell into one
   // cache set and this took a sixth of the block's time).

@@ -6,7 +6,7 @@
 // as 36 matrix products (tiles x input channels times input x output channels), and transformed
 // back; the transforms add and scale neighbouring pixels (by up to 8), so results differ from the
 // direct convolution's by rounding, about 1e-5 relative (within the kernel tests' 1e-4). The
-// convolution block uses it for inference, where nothing compares bits with training. With
+// forward convolutions (training's and the convolution block's) and input gradients use it. With
 // F(2x2, 3x3) instead (Minimal<2> in Winograd.cc, more accurate) the reference CNN's second block
 // took 0.68x the direct convolution's time, against 0.54x (convBlock, batch 128, 2 threads).
 #pragma once
@@ -30,6 +30,22 @@ const char* WinogradIsa();
 // instruction set, or the widest below it the CPU has ('' turns Winograd off); returns the one
 // now used. For tests of the narrower builds on wider CPUs.
 Napi::Value SetWinogradIsaJs(const Napi::CallbackInfo& info);
+
+// JS: setWinograd(enabled): whether 3x3 stride-1 convolutions (forward, input gradient and
+// fused blocks) may run as Winograd's; returns the setting. On unless TTA_NATIVE_WINOGRAD=0.
+Napi::Value SetWinogradJs(const Napi::CallbackInfo& info);
+bool WinogradEnabled();
+// Convolutions (forward, input gradient or block) run as Winograd's since the addon loaded.
+size_t WinogradConvolutions();
+
+// y = act(conv(x, filter) + bias) as Winograd's on up to `threads` threads of the pool (0: the
+// calling thread) when enabled and WinogradApplies; false (nothing written) otherwise.
+bool WinogradForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
+                     float* y, unsigned threads);
+// The input gradient dx of a 3x3 stride-1 convolution from dy, as the Winograd forward
+// convolution of dy with the filter turned and transposed, when enabled and that convolution
+// applies; false (nothing written) otherwise.
+bool WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* filter, float* dx, unsigned threads);
 
 // Floats the transformed filter takes.
 size_t WinogradFilterSize(const ConvGeometry& g);
