@@ -1,9 +1,10 @@
 // pnpm bench (in @tta/tfjs-backend-native): the reference CNN's two convolutions at batch 128,
 // each pass on oneDNN against the addon's own kernels in the same run (useOnednn(true) vs
 // useOnednn(false)): median milliseconds of forward (bias + relu fused), backward-data and
-// backward-weights, and the ratio. Then each layer's fused inference block (convolution + bias +
-// relu, batch norm, 2x2 max pooling: addon.convBlock) with the direct convolution against
-// Winograd's F(4x4, 3x3). pnpm bench:peers shows the same switches on the whole model.
+// backward-weights, and the ratio, and the forward and backward-data passes as Winograd's
+// F(4x4, 3x3) where it applies (useWinograd). Then each layer's fused inference block
+// (convolution + bias + relu, batch norm, 2x2 max pooling: addon.convBlock) with the direct
+// convolution against Winograd's. pnpm bench:peers shows the same switches on the whole model.
 // TTA_BENCH_REPEATS: timed runs per kernel (default 10).
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
@@ -40,9 +41,11 @@ function median(fn) {
 }
 
 const enabledBefore = info.onednnEnabled;
+const winogradBefore = info.winogradEnabled;
+const column = (value, width) => value.padStart(width);
 console.log(
-  `\n${'layer'.padEnd(24)}${'pass'.padEnd(18)}${'ours ms'.padStart(10)}${'oneDNN ms'.padStart(11)}` +
-    `${'oneDNN vs ours'.padStart(16)}`,
+  `\n${'layer'.padEnd(24)}${'pass'.padEnd(18)}${column('ours ms', 10)}${column('oneDNN ms', 11)}` +
+    `${column('Winograd ms', 13)}${column('oneDNN vs ours', 16)}${column('Winograd vs oneDNN', 20)}`,
 );
 for (const l of layers) {
   // 3x3, stride 1, 'same' padding, as in the reference CNN.
@@ -60,16 +63,23 @@ for (const l of layers) {
     ['backward-weights', () => addon.conv2dBackpropFilter(x, dy, dims, dw, info.threads)],
   ];
   for (const [pass, run] of passes) {
+    native.useWinograd(false);
     native.useOnednn(false);
     const ours = median(run);
     native.useOnednn(true);
     const before = native.backendInfo().onednnConvolutions;
     const onednn = median(run);
-    // oneDNN may decline a geometry; then both columns timed our kernel.
+    // oneDNN may decline a geometry, Winograd's may not apply; '(declined)' and '-' say so.
     const ran = native.backendInfo().onednnConvolutions > before;
+    native.useWinograd(true);
+    const winogradRuns = native.backendInfo().winogradConvolutions;
+    const winograd = median(run);
+    const took = native.backendInfo().winogradConvolutions > winogradRuns;
     console.log(
-      `${l.name.padEnd(24)}${pass.padEnd(18)}${ours.toFixed(2).padStart(10)}${onednn.toFixed(2).padStart(11)}` +
-        `${(ran ? `${(ours / onednn).toFixed(2)}x` : '(declined)').padStart(16)}`,
+      `${l.name.padEnd(24)}${pass.padEnd(18)}${column(ours.toFixed(2), 10)}${column(onednn.toFixed(2), 11)}` +
+        `${column(took ? winograd.toFixed(2) : '-', 13)}` +
+        `${column(ran ? `${(ours / onednn).toFixed(2)}x` : '(declined)', 16)}` +
+        `${column(took ? `${(onednn / winograd).toFixed(2)}x` : '-', 20)}`,
     );
   }
 }
@@ -77,7 +87,7 @@ native.useOnednn(enabledBefore);
 
 console.log(
   `\ninference blocks (conv + bias + relu, batch norm, 2x2 max pool), Winograd on ${info.winograd || '(no AVX2)'}` +
-    `\n${'layer'.padEnd(24)}${'direct ms'.padStart(10)}${'Winograd ms'.padStart(13)}${'Winograd vs direct'.padStart(20)}`,
+    `\n${'layer'.padEnd(24)}${column('direct ms', 10)}${column('Winograd ms', 13)}${column('Winograd vs direct', 20)}`,
 );
 for (const l of layers) {
   const dims = Int32Array.from([l.n, l.h, l.w, l.c, 3, 3, l.outC, 1, 1, 1, 1, l.h, l.w]);
@@ -89,27 +99,14 @@ for (const l of layers) {
   const out = new Float32Array((l.n * l.h * l.w * l.outC) / 4);
   let used = false;
   const block = (winograd) => () => {
-    used = addon.convBlock(
-      x,
-      filter,
-      bias,
-      1,
-      dims,
-      mean,
-      variance,
-      offset,
-      scale,
-      1e-3,
-      poolDims,
-      winograd,
-      out,
-      info.threads,
-    );
+    native.useWinograd(winograd);
+    used = addon.convBlock(x, filter, bias, 1, dims, mean, variance, offset, scale, 1e-3, poolDims, out, info.threads);
   };
   const direct = median(block(false));
   const winograd = median(block(true));
   console.log(
-    `${l.name.padEnd(24)}${direct.toFixed(2).padStart(10)}${winograd.toFixed(2).padStart(13)}` +
-      `${(used ? `${(direct / winograd).toFixed(2)}x` : '(not taken)').padStart(20)}`,
+    `${l.name.padEnd(24)}${column(direct.toFixed(2), 10)}${column(winograd.toFixed(2), 13)}` +
+      `${column(used ? `${(direct / winograd).toFixed(2)}x` : '(not taken)', 20)}`,
   );
 }
+native.useWinograd(winogradBefore);
