@@ -12,6 +12,7 @@ import {
   type BackendSelection,
   type TrainOptions,
 } from '@tta/model';
+import type { GalleryInput } from '@tta/report';
 import { UserError } from './errors';
 import { writeResultFile } from './paths';
 
@@ -176,7 +177,7 @@ export function checkDir(name: string, dir: string | undefined): string | undefi
 /** Writes the self-contained HTML report (with the versions of what ran). */
 export async function writeHtml(
   file: string,
-  content: { eval?: unknown; tune?: unknown; gallery?: unknown },
+  content: { eval?: unknown; tune?: unknown; gallery?: GalleryInput | null },
   config: Record<string, unknown>,
   command: string,
   argv: readonly string[],

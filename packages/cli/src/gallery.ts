@@ -1,24 +1,22 @@
 // The test images TTA fixed (plain wrong, TTA right) and broke (plain right, TTA wrong), with
 // their pixels as small thumbnails for the HTML report's gallery.
 import { toSource, type Evaluation, type Images, type TestedPolicy } from '@tta/core';
+import type { GalleryInput, GalleryItem as ReportGalleryItem } from '@tta/report';
 
 /** Longest side of a thumbnail in pixels: larger images are box-averaged down to it. */
 export const THUMBNAIL_SIZE = 64;
 /** Images shown per kind (fixed, broke). */
 export const GALLERY_PER_KIND = 12;
 
-export interface GalleryItem {
-  kind: 'fixed' | 'broke';
-  /** The image's index in the test set (its file order for a folder). */
-  index: number;
-  truth: number;
+/** The report's gallery item (@tta/report), with the numbers and pixels this command always has. */
+export interface GalleryItem extends ReportGalleryItem {
   plain: { label: number; probability: number };
   tta: { label: number; probability: number };
   image: { width: number; height: number; channels: number; pixels: Uint8Array };
 }
 
-export interface Gallery {
-  policy: string;
+/** The report's gallery input, with both counts. */
+export interface Gallery extends GalleryInput {
   fixed: number;
   broke: number;
   items: GalleryItem[];
