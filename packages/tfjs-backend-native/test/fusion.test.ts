@@ -159,7 +159,7 @@ const cases: BlockCase[] = [
     pool: { size: 2, strides: 2, pad: 'valid' },
   },
   {
-    x: [9, 8, 8, 32],
+    x: [33, 8, 8, 32],
     f: [3, 3, 32, 64],
     strides: 1,
     pad: 'same',
@@ -256,7 +256,7 @@ const winogradCases: WinogradCase[] = [
   // Channels that are no multiple of the vector width, partial tiles (7 x 9 outputs), no pooling.
   {
     ...sameRelu,
-    x: [3, 7, 9, 13],
+    x: [22, 7, 9, 13],
     f: [3, 3, 13, 16],
     activation: 'linear',
     bias: false,
@@ -265,22 +265,25 @@ const winogradCases: WinogradCase[] = [
   },
   {
     ...sameRelu,
-    x: [2, 10, 11, 8],
+    x: [22, 10, 11, 8],
     f: [3, 3, 8, 32],
     pad: 'valid',
-    activation: 'relu6',
+    // (relu6 would clip sums of about 10 to 6, and the tolerance is relative to the output's
+    // scale; test/kernels.test.ts checks relu6 on sums of about 1.)
+    activation: 'linear',
     norm: 'bare',
     pool: { size: 2, strides: 2, pad: 'same' },
     winograd: true,
   },
   // 48 output channels: a register tile of 64 and the narrower one for the rest (AVX-512).
-  { ...sameRelu, x: [4, 5, 6, 40], f: [3, 3, 40, 48], pool: { size: 3, strides: 1, pad: 'same' }, winograd: true },
+  { ...sameRelu, x: [32, 5, 6, 40], f: [3, 3, 40, 48], pool: { size: 3, strides: 1, pad: 'same' }, winograd: true },
   // Several chunks per thread and several blocks of tiles per chunk.
   { ...sameRelu, x: [40, 12, 12, 16], f: [3, 3, 16, 32], pool: pool2, winograd: true },
-  { ...sameRelu, x: [2, 16, 16, 64], f: [3, 3, 64, 64], norm: 'none', pool: pool2, winograd: true },
-  // Not taken: 20 output channels, stride 2.
+  { ...sameRelu, x: [8, 16, 16, 64], f: [3, 3, 64, 64], norm: 'none', pool: pool2, winograd: true },
+  // Not taken: 20 output channels, stride 2, 64 tiles (the filter transform would cost more than it saves).
   { ...sameRelu, x: [2, 6, 6, 16], f: [3, 3, 16, 20], winograd: false },
   { ...sameRelu, x: [2, 9, 9, 16], f: [3, 3, 16, 32], strides: 2, winograd: false },
+  { ...sameRelu, x: [16, 8, 8, 32], f: [3, 3, 32, 64], pool: pool2, winograd: false },
 ];
 
 const isas = (['avx512f', 'avx2'] as const).filter((isa) => addon.setWinogradIsa(isa) === isa);
@@ -318,7 +321,7 @@ describe.each(isas.length > 0 ? isas : ['' as const])("Winograd's F(4x4, 3x3) on
 
   it("runs a Keras model's second block, the direct convolution's outputs within tolerance", () => {
     const model = twoBlockCnn(12, [16, 32]);
-    const x = tf.tensor4d(randomValues([6, 12, 12, 3]), [6, 12, 12, 3]);
+    const x = tf.tensor4d(randomValues([32, 12, 12, 3]), [32, 12, 12, 3]);
     useWinograd(false);
     const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()) as Float32Array;
     useWinograd(true);
@@ -462,7 +465,7 @@ describe('convBlock', () => {
   });
 
   it("transforms each call's filter afresh for Winograd (the same array may bring new weights)", () => {
-    const [n, h, c, outC] = [6, 8, 16, 32];
+    const [n, h, c, outC] = [32, 8, 16, 32];
     const x = randomValues([n, h, h, c]);
     const filter = randomValues([3, 3, c, outC]);
     const convDims = Int32Array.from([n, h, h, c, 3, 3, outC, 1, 1, 1, 1, h, h]);

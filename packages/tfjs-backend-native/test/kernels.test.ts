@@ -229,12 +229,12 @@ describe.each(winogradIsas)("convolutions as Winograd's F(4x4, 3x3) on %s", (isa
   });
   const cases: Array<{ x: number[]; f: number[]; pad: 'same' | 'valid' | number }> = [
     // The reference CNN's second layer; its input gradient (64 -> 32 channels) too.
-    { x: [4, 12, 12, 32], f: [3, 3, 32, 64], pad: 'same' },
-    { x: [3, 8, 8, 16], f: [3, 3, 16, 16], pad: 'same' },
+    { x: [15, 12, 12, 32], f: [3, 3, 32, 64], pad: 'same' },
+    { x: [32, 8, 8, 16], f: [3, 3, 16, 16], pad: 'same' },
     // Partial tiles, no padding, explicit padding, channels that are no multiple of the vector width.
-    { x: [2, 7, 9, 8], f: [3, 3, 8, 32], pad: 'valid' },
-    { x: [2, 10, 6, 13], f: [3, 3, 13, 16], pad: 2 },
-    { x: [1, 5, 5, 32], f: [3, 3, 32, 48], pad: 'same' },
+    { x: [32, 7, 9, 8], f: [3, 3, 8, 32], pad: 'valid' },
+    { x: [22, 10, 6, 13], f: [3, 3, 13, 16], pad: 2 },
+    { x: [32, 5, 5, 32], f: [3, 3, 32, 48], pad: 'same' },
   ];
   it.each(cases)('Conv2D, fused bias/activation and backprop input: %j', ({ x, f, pad }) => {
     const before = backendInfo().winogradConvolutions;
@@ -260,6 +260,15 @@ describe.each(winogradIsas)("convolutions as Winograd's F(4x4, 3x3) on %s", (isa
     const width = isa === 'avx512f' ? 16 : 8;
     expect(backendInfo().winogradConvolutions - gradients).toBe(f[2]! % width === 0 ? 1 : 0);
     tf.dispose([xs, fs, bias, y, dy]);
+  });
+
+  it('leaves convolutions of fewer than 128 output tiles direct (the filter transform would cost more)', () => {
+    const before = backendInfo().winogradConvolutions;
+    const xs = randomTensor([7, 8, 8, 32], -1, 1),
+      fs = randomTensor([3, 3, 32, 64], -0.2, 0.2);
+    compare('conv2d', [xs, fs], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'));
+    expect(backendInfo().winogradConvolutions).toBe(before);
+    tf.dispose([xs, fs]);
   });
 });
 

@@ -68,9 +68,9 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   if (g.ySize == 0 || out.length == 0) return Napi::Boolean::New(env, false);
   const bool winograd = WinogradEnabled() && WinogradApplies(g);
   if (winograd) {
-    // Once per call, on the calling thread; the pool's threads only read it.
+    // Once per call; the chunks only read it.
     tTransformedFilter.resize(WinogradFilterSize(g));
-    WinogradFilter(g, filter.data, tTransformedFilter.data());
+    WinogradFilter(g, filter.data, tTransformedFilter.data(), threads);
   }
   const float* transformed = tTransformedFilter.data();
 

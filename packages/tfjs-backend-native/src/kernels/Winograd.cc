@@ -141,6 +141,11 @@ struct Minimal<4> {
 constexpr size_t kTile = 4;
 using Transform = Minimal<kTile>;
 constexpr size_t kAlpha = Transform::kAlpha, kPlanes = kAlpha * kAlpha;
+// Fewest output tiles (of the whole call) for which Winograd's is used: the filter transform
+// costs about 100 cycles per channel pair, each tile saves about 3 per pair against the direct
+// convolution, so below a few dozen tiles (a batch of one small image, a deep layer's 7x7
+// maps: 4 tiles) the direct convolution is faster; 128 leaves a margin.
+constexpr size_t kMinTiles = 128;
 
 // B^T d B for channels [c, c + lanes) of one input tile (px: its kAlpha x kAlpha pixels,
 // row-major), stored at v[(kAlpha i + j) * stride + c].
@@ -334,7 +339,7 @@ bool WinogradForward(const ConvGeometry& g, const float* x, const float* filter,
                      float* y, unsigned threads) {
   if (!gEnabled || !WinogradApplies(g) || g.ySize == 0) return false;
   tFilter.resize(WinogradFilterSize(g));
-  WinogradFilter(g, filter, tFilter.data());
+  WinogradFilter(g, filter, tFilter.data(), threads == 0 ? 1 : threads);
   const float* u = tFilter.data();
   // A few chunks of images per thread; each tile's result does not depend on the chunk it is in,
   // so this gives the bits of the convolution block's chunks.
@@ -386,41 +391,45 @@ bool WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* f
 
 bool WinogradApplies(const ConvGeometry& g) {
   const size_t width = VectorWidth();
-  return width != 0 && g.fh == 3 && g.fw == 3 && g.sh == 1 && g.sw == 1 && g.c >= 8 && g.outC % width == 0;
+  const size_t tiles = g.n * ((g.outH + kTile - 1) / kTile) * ((g.outW + kTile - 1) / kTile);
+  return width != 0 && g.fh == 3 && g.fw == 3 && g.sh == 1 && g.sw == 1 && g.c >= 8 && g.outC % width == 0 &&
+         tiles >= kMinTiles;
 }
 
 size_t WinogradFilterSize(const ConvGeometry& g) { return kPlanes * g.c * g.outC; }
 
-void WinogradFilter(const ConvGeometry& g, const float* filter, float* u) {
+void WinogradFilter(const ConvGeometry& g, const float* filter, float* u, unsigned threads) {
   // Every Winograd convolution transforms its filter once: counted here.
   ++gConvolutions;
   // G g G^T in double, rounded once; a block of input/output channel pairs at a time so that
   // each plane is written in runs (one pair at a time, the planes' stores all fell into one
   // cache set and this took a sixth of the block's time).
   constexpr size_t kPairs = 64;
-  const size_t plane = g.c * g.outC;
-  double block[kPlanes][kPairs];
-  for (size_t k0 = 0; k0 < plane; k0 += kPairs) {
-    const size_t pairs = std::min(kPairs, plane - k0);
-    for (size_t k = 0; k < pairs; ++k) {
-      double f[3][3], r[kAlpha][3], column[3], out[kAlpha];
-      for (size_t ky = 0; ky < 3; ++ky) {
-        for (size_t kx = 0; kx < 3; ++kx) f[ky][kx] = filter[(ky * 3 + kx) * plane + k0 + k];
+  const size_t plane = g.c * g.outC, blocks = (plane + kPairs - 1) / kPairs;
+  ParallelFor(blocks, ThreadsFor(plane * kPlanes * 8, threads), [&](size_t b0, size_t b1) {
+    double block[kPlanes][kPairs];
+    for (size_t k0 = b0 * kPairs; k0 < std::min(plane, b1 * kPairs); k0 += kPairs) {
+      const size_t pairs = std::min(kPairs, plane - k0);
+      for (size_t k = 0; k < pairs; ++k) {
+        double f[3][3], r[kAlpha][3], column[3], out[kAlpha];
+        for (size_t ky = 0; ky < 3; ++ky) {
+          for (size_t kx = 0; kx < 3; ++kx) f[ky][kx] = filter[(ky * 3 + kx) * plane + k0 + k];
+        }
+        for (size_t j = 0; j < 3; ++j) {
+          for (size_t i = 0; i < 3; ++i) column[i] = f[i][j];
+          Transform::Filter(column, out);
+          for (size_t i = 0; i < kAlpha; ++i) r[i][j] = out[i];
+        }
+        for (size_t i = 0; i < kAlpha; ++i) {
+          Transform::Filter(r[i], out);
+          for (size_t j = 0; j < kAlpha; ++j) block[i * kAlpha + j][k] = out[j];
+        }
       }
-      for (size_t j = 0; j < 3; ++j) {
-        for (size_t i = 0; i < 3; ++i) column[i] = f[i][j];
-        Transform::Filter(column, out);
-        for (size_t i = 0; i < kAlpha; ++i) r[i][j] = out[i];
-      }
-      for (size_t i = 0; i < kAlpha; ++i) {
-        Transform::Filter(r[i], out);
-        for (size_t j = 0; j < kAlpha; ++j) block[i * kAlpha + j][k] = out[j];
+      for (size_t xi = 0; xi < kPlanes; ++xi) {
+        for (size_t k = 0; k < pairs; ++k) u[xi * plane + k0 + k] = static_cast<float>(block[xi][k]);
       }
     }
-    for (size_t xi = 0; xi < kPlanes; ++xi) {
-      for (size_t k = 0; k < pairs; ++k) u[xi * plane + k0 + k] = static_cast<float>(block[xi][k]);
-    }
-  }
+  });
 }
 
 void WinogradConv(const ConvGeometry& g, const float* x, const float* u, const float* bias, int activation, float* y) {

@@ -21,7 +21,8 @@ namespace tta {
 
 // Whether F(4x4, 3x3) takes this geometry on this CPU: a 3x3 filter with stride 1, at least 8
 // input channels, output channels a multiple of the vector width (16 with AVX-512, 8 with AVX2
-// and FMA), never on other CPUs.
+// and FMA), at least 128 output tiles of 4x4 in all (else the filter transform costs more than
+// it saves), never on other CPUs.
 bool WinogradApplies(const ConvGeometry& g);
 // The instruction set the transforms and products run on here: "avx512f", "avx2" or "" (none).
 const char* WinogradIsa();
@@ -49,8 +50,9 @@ bool WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* f
 
 // Floats the transformed filter takes.
 size_t WinogradFilterSize(const ConvGeometry& g);
-// The filter [3][3][c][outC] transformed (G g G^T) to u, WinogradFilterSize(g) floats.
-void WinogradFilter(const ConvGeometry& g, const float* filter, float* u);
+// The filter [3][3][c][outC] transformed (G g G^T) to u, WinogradFilterSize(g) floats, on up to
+// `threads` threads of the pool.
+void WinogradFilter(const ConvGeometry& g, const float* filter, float* u, unsigned threads);
 
 // y = act(conv(x, filter) + bias) for g.n images on the calling thread, `u` from WinogradFilter,
 // for a geometry WinogradApplies took.
