@@ -2,7 +2,8 @@
 // formats, predicting the same images on the same backend in one run. The graph model is what
 // the converter makes of the Keras model (_FusedConv2D with relu, batch norms folded into
 // Mul + AddV2, _FusedMatMul); issue 13's target: it predicts at least as fast as the layers model.
-// TTA_BENCH_BACKEND (default native), TTA_BENCH_IMAGES (default 4096), TTA_BENCH_ROUNDS (default 9: a round takes a fifth of a second, and the two formats now differ by less than a noisy round does).
+// TTA_BENCH_BACKEND (default native), TTA_BENCH_IMAGES (default 4096), TTA_BENCH_ROUNDS (default 9:
+// a round takes a fifth of a second, and the two formats differ by less than a noisy round does).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
