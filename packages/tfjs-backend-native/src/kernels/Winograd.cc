@@ -80,32 +80,9 @@ inline __attribute__((always_inline)) T Activate(T v, int activation) {
 
 // The 1-D transforms of F(m, 3): input tile d (alpha = m + 2 values) -> B^T d, products
 // -> A^T p (m outputs), filter g (3 values) -> G g (alpha values). Lavin and Gray's matrices
-// (interpolation points 0, +-1 and, for F(4, 3), +-2).
+// (interpolation points 0, +-1, +-2 for F(4, 3)).
 template <size_t M>
 struct Minimal;
-
-template <>
-struct Minimal<2> {
-  static constexpr size_t kAlpha = 4;
-  template <typename T>
-  static inline __attribute__((always_inline)) void Input(const T* d, T* t) {
-    t[0] = d[0] - d[2];
-    t[1] = d[1] + d[2];
-    t[2] = d[2] - d[1];
-    t[3] = d[1] - d[3];
-  }
-  template <typename T>
-  static inline __attribute__((always_inline)) void Output(const T* p, T* y) {
-    y[0] = p[0] + p[1] + p[2];
-    y[1] = p[1] - p[2] - p[3];
-  }
-  static void Filter(const double* g, double* u) {
-    u[0] = g[0];
-    u[1] = (g[0] + g[1] + g[2]) / 2;
-    u[2] = (g[0] - g[1] + g[2]) / 2;
-    u[3] = g[2];
-  }
-};
 
 template <>
 struct Minimal<4> {

@@ -6,9 +6,9 @@
 // as 36 matrix products (tiles x input channels times input x output channels), and transformed
 // back; the transforms add and scale neighbouring pixels (by up to 8), so results differ from the
 // direct convolution's by rounding, about 1e-5 relative (within the kernel tests' 1e-4). The
-// forward convolutions (training's and the convolution block's) and input gradients use it. With
-// F(2x2, 3x3) instead (Minimal<2> in Winograd.cc, more accurate) the reference CNN's second block
-// took 0.68x the direct convolution's time, against 0.54x (convBlock, batch 128, 2 threads).
+// forward convolutions (training's and the convolution block's) and input gradients use it.
+// F(2x2, 3x3), more accurate, was measured and left out: the reference CNN's second block took
+// 0.68x the direct convolution's time with it, 0.54x with F(4x4, 3x3) (batch 128, 2 threads).
 #pragma once
 
 #include <napi.h>
