@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "Simd.h"
 #include "Winograd.h"
 #include "common.h"
 #include "gemm.h"
@@ -190,19 +191,8 @@ inline void GatherTaps(const ConvGeometry& g, const float* x, const Pixel& px, f
   }
 }
 
-// Output channels [o0, o0 + W) of pixels [p0, p1): bias + sum of taps x filter, then the activation.
-// Eight floats: GCC's vector extension keeps the sums in registers (arrays of floats were
-// spilled to the stack on every step) and builds for whatever the function targets.
-typedef float Float8 __attribute__((vector_size(32)));
-
-inline __attribute__((always_inline)) Float8 Load8(const float* p) {
-  Float8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline __attribute__((always_inline)) void Store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
-
+// Output channels [o0, o0 + W) of pixels [p0, p1): bias + sum of taps x filter, then the activation,
+// eight floats at a time (Simd.h).
 template <size_t W>
 inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& g, const float* x, const float* filter,
                                                             const float* bias, int activation, size_t p0, size_t p1,
@@ -211,15 +201,12 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
   float taps[64];
   const size_t rowLength = g.fw * g.c;
   Float8 initial[V];
-  for (size_t k = 0; k < V; ++k) initial[k] = bias != nullptr ? Load8(bias + o0 + 8 * k) : Float8{};
+  for (size_t k = 0; k < V; ++k) initial[k] = bias != nullptr ? Load<Float8>(bias + o0 + 8 * k) : Float8{};
   auto store = [&](size_t p, const Float8* acc) {
     float* out = y + p * g.outC + o0;
 #pragma GCC unroll 8
     for (size_t k = 0; k < V; ++k) {
-      Float8 v = acc[k];
-      if (activation >= 1) v = v < 0.0f ? Float8{} : v;
-      if (activation == 2) v = v > 6.0f ? Float8{} + 6.0f : v;
-      Store8(out + 8 * k, v);
+      Store<Float8>(out + 8 * k, Activate<Float8>(acc[k], activation));
     }
   };
   Pixel px(g, p0);
@@ -245,7 +232,7 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
           const float* row = weights + j * g.outC;
 #pragma GCC unroll 8
           for (size_t k = 0; k < V; ++k) {
-            const Float8 w = Load8(row + 8 * k);
+            const Float8 w = Load<Float8>(row + 8 * k);
             acc[k] += v * w;
             next[k] += v1 * w;
           }
@@ -267,7 +254,7 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
           const Float8 v = Float8{} + src[j];
           const float* row = weights + j * g.outC;
 #pragma GCC unroll 8
-          for (size_t k = 0; k < V; ++k) acc[k] += v * Load8(row + 8 * k);
+          for (size_t k = 0; k < V; ++k) acc[k] += v * Load<Float8>(row + 8 * k);
         }
       }
     } else {
@@ -276,7 +263,7 @@ inline __attribute__((always_inline)) void DirectConvPixels(const ConvGeometry& 
         const Float8 v = Float8{} + taps[t];
         const float* row = filter + t * g.outC + o0;
 #pragma GCC unroll 8
-        for (size_t k = 0; k < V; ++k) acc[k] += v * Load8(row + 8 * k);
+        for (size_t k = 0; k < V; ++k) acc[k] += v * Load<Float8>(row + 8 * k);
       }
     }
     store(p, acc);
@@ -319,18 +306,18 @@ inline __attribute__((always_inline)) void DirectFilterGradBlock(const ConvGeome
       const float* row = dy + p * g.outC + o0;
 #pragma GCC unroll 8
       for (size_t k = 0; k < V; ++k) {
-        acc[k] += v * Load8(row + 8 * k);
-        odd[k] += v1 * Load8(row + g.outC + 8 * k);
+        acc[k] += v * Load<Float8>(row + 8 * k);
+        odd[k] += v1 * Load<Float8>(row + g.outC + 8 * k);
       }
     }
     if (p < p1) {
       const Float8 v = Float8{} + taps[(p - p0) * g.colWidth + t];
 #pragma GCC unroll 8
-      for (size_t k = 0; k < V; ++k) acc[k] += v * Load8(dy + p * g.outC + o0 + 8 * k);
+      for (size_t k = 0; k < V; ++k) acc[k] += v * Load<Float8>(dy + p * g.outC + o0 + 8 * k);
     }
     float* out = dw + t * g.outC + o0;
 #pragma GCC unroll 8
-    for (size_t k = 0; k < V; ++k) Store8(out + 8 * k, Load8(out + 8 * k) + (acc[k] + odd[k]));
+    for (size_t k = 0; k < V; ++k) Store<Float8>(out + 8 * k, Load<Float8>(out + 8 * k) + (acc[k] + odd[k]));
   }
 }
 

@@ -22,7 +22,7 @@ namespace {
 // 256 KB to 2 MB measured within 7% of each other.
 constexpr size_t kChunkBytes = 512 * 1024;
 
-thread_local std::vector<float> tChunk, tTransformedFilter;
+thread_local std::vector<float> tChunk;
 
 }  // namespace
 
@@ -67,12 +67,8 @@ Napi::Value ConvBlockJs(const Napi::CallbackInfo& info) {
   const ChannelAffine* maybeAffine = normalized ? &affine : nullptr;
   if (g.ySize == 0 || out.length == 0) return Napi::Boolean::New(env, false);
   const bool winograd = WinogradEnabled() && WinogradApplies(g);
-  if (winograd) {
-    // Once per call; the chunks only read it.
-    tTransformedFilter.resize(WinogradFilterSize(g));
-    WinogradFilter(g, filter.data, tTransformedFilter.data(), threads);
-  }
-  const float* transformed = tTransformedFilter.data();
+  // Once per call; the chunks only read it.
+  const float* transformed = winograd ? WinogradTransformedFilter(g, filter.data, threads) : nullptr;
 
   // Chunks of a few images spread over the threads, each convolved, normalised and pooled by
   // one thread while its convolution output is in that core's cache: no 16 MB intermediate, and

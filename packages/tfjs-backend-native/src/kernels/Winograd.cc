@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "Simd.h"
 #include "common.h"
 
 namespace tta {
@@ -19,22 +20,6 @@ namespace {
 #else
 #define TTA_WINOGRAD_X86 0
 #endif
-
-// GCC's vector extension: the GEMM's sums stay in registers and each build targets its ISA.
-typedef float Float8 __attribute__((vector_size(32)));
-typedef float Float16 __attribute__((vector_size(64)));
-
-template <typename T>
-inline __attribute__((always_inline)) T Load(const float* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-template <typename T>
-inline __attribute__((always_inline)) void Store(float* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-}
 
 // Rows of the GEMM's register tile: kRows x NV vectors of sums (6 x 4 of AVX-512's 32 registers,
 // 6 x 2 of AVX2's 16), each loaded filter vector used kRows times.
@@ -70,13 +55,6 @@ std::atomic<size_t> gConvolutions{0};
 // The transformed filter of a call on the JS thread (each convolution entry point is synchronous
 // there; the pool's threads only read it).
 thread_local std::vector<float> tFilter, tFlipped;
-
-template <typename T>
-inline __attribute__((always_inline)) T Activate(T v, int activation) {
-  if (activation >= 1) v = v < 0.0f ? T{} : v;
-  if (activation == 2) v = v > 6.0f ? T{} + 6.0f : v;
-  return v;
-}
 
 // The 1-D transforms of F(m, 3): input tile d (alpha = m + 2 values) -> B^T d, products
 // -> A^T p (m outputs), filter g (3 values) -> G g (alpha values). Lavin and Gray's matrices
@@ -118,10 +96,12 @@ struct Minimal<4> {
 constexpr size_t kTile = 4;
 using Transform = Minimal<kTile>;
 constexpr size_t kAlpha = Transform::kAlpha, kPlanes = kAlpha * kAlpha;
-// Fewest output tiles (of the whole call) for which Winograd's is used: the filter transform
-// costs about 100 cycles per channel pair, each tile saves about 3 per pair against the direct
-// convolution, so below a few dozen tiles (a batch of one small image, a deep layer's 7x7
-// maps: 4 tiles) the direct convolution is faster; 128 leaves a margin.
+// Fewest output tiles (of the whole call) for which Winograd's is used: the filter transform is
+// paid once a call, so with few tiles the direct convolution wins (a batch of one small image, a
+// deep layer's 7x7 maps: 4 tiles; 7x7x512 -> 512 at batch 1 took 8.6 ms as Winograd's against
+// 1.0 ms direct). Measured with conv2d on 2 threads: at 128 tiles 0.93x to 1.06x
+// the direct convolution's speed (16 to 128 channels), at 256 tiles 1.01x to 1.30x, at the
+// reference CNN's 2,048 about 2x; 128 is about where it breaks even.
 constexpr size_t kMinTiles = 128;
 
 // B^T d B for channels [c, c + lanes) of one input tile (px: its kAlpha x kAlpha pixels,
@@ -272,6 +252,42 @@ inline __attribute__((always_inline)) void ConvBody(const ConvGeometry& g, const
   }
 }
 
+// The filter [3][3][c][outC] transformed (G g G^T) to u [kPlanes][c][outC], on up to `threads`
+// threads of the pool.
+void TransformFilter(const ConvGeometry& g, const float* filter, float* u, unsigned threads) {
+  // Every Winograd convolution transforms its filter once: counted here.
+  ++gConvolutions;
+  // G g G^T in double, rounded once; a block of input/output channel pairs at a time so that
+  // each plane is written in runs (one pair at a time, the planes' stores all fell into one
+  // cache set and this took a sixth of the block's time).
+  constexpr size_t kPairs = 64;
+  const size_t plane = g.c * g.outC, blocks = (plane + kPairs - 1) / kPairs;
+  ParallelFor(blocks, ThreadsFor(plane * kPlanes * 8, threads), [&](size_t b0, size_t b1) {
+    double block[kPlanes][kPairs];
+    for (size_t k0 = b0 * kPairs; k0 < std::min(plane, b1 * kPairs); k0 += kPairs) {
+      const size_t pairs = std::min(kPairs, plane - k0);
+      for (size_t k = 0; k < pairs; ++k) {
+        double f[3][3], r[kAlpha][3], column[3], out[kAlpha];
+        for (size_t ky = 0; ky < 3; ++ky) {
+          for (size_t kx = 0; kx < 3; ++kx) f[ky][kx] = filter[(ky * 3 + kx) * plane + k0 + k];
+        }
+        for (size_t j = 0; j < 3; ++j) {
+          for (size_t i = 0; i < 3; ++i) column[i] = f[i][j];
+          Transform::Filter(column, out);
+          for (size_t i = 0; i < kAlpha; ++i) r[i][j] = out[i];
+        }
+        for (size_t i = 0; i < kAlpha; ++i) {
+          Transform::Filter(r[i], out);
+          for (size_t j = 0; j < kAlpha; ++j) block[i * kAlpha + j][k] = out[j];
+        }
+      }
+      for (size_t xi = 0; xi < kPlanes; ++xi) {
+        for (size_t k = 0; k < pairs; ++k) u[xi * plane + k0 + k] = static_cast<float>(block[xi][k]);
+      }
+    }
+  });
+}
+
 #if TTA_WINOGRAD_X86
 __attribute__((target("avx512f"))) void ConvAvx512(const ConvGeometry& g, const float* x, const float* u,
                                                    const float* bias, int activation, float* y) {
@@ -312,15 +328,19 @@ Napi::Value SetWinogradJs(const Napi::CallbackInfo& info) {
 bool WinogradEnabled() { return gEnabled; }
 size_t WinogradConvolutions() { return gConvolutions; }
 
+const float* WinogradTransformedFilter(const ConvGeometry& g, const float* filter, unsigned threads) {
+  tFilter.resize(kPlanes * g.c * g.outC);
+  TransformFilter(g, filter, tFilter.data(), threads);
+  return tFilter.data();
+}
+
 bool WinogradForward(const ConvGeometry& g, const float* x, const float* filter, const float* bias, int activation,
                      float* y, unsigned threads) {
   if (!gEnabled || !WinogradApplies(g) || g.ySize == 0) return false;
-  tFilter.resize(WinogradFilterSize(g));
-  WinogradFilter(g, filter, tFilter.data(), threads == 0 ? 1 : threads);
-  const float* u = tFilter.data();
+  const float* u = WinogradTransformedFilter(g, filter, threads);
   // A few chunks of images per thread; each tile's result does not depend on the chunk it is in,
   // so this gives the bits of the convolution block's chunks.
-  const unsigned workers = threads == 0 ? 1 : ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16);
+  const unsigned workers = ThreadsFor(g.ySize * g.colWidth, threads, 1 << 16);
   const size_t chunks = std::min<size_t>(g.n, 4 * static_cast<size_t>(workers));
   const size_t perChunk = (g.n + chunks - 1) / chunks;
   ParallelFor((g.n + perChunk - 1) / perChunk, workers, [&](size_t c0, size_t c1) {
@@ -371,42 +391,6 @@ bool WinogradApplies(const ConvGeometry& g) {
   const size_t tiles = g.n * ((g.outH + kTile - 1) / kTile) * ((g.outW + kTile - 1) / kTile);
   return width != 0 && g.fh == 3 && g.fw == 3 && g.sh == 1 && g.sw == 1 && g.c >= 8 && g.outC % width == 0 &&
          tiles >= kMinTiles;
-}
-
-size_t WinogradFilterSize(const ConvGeometry& g) { return kPlanes * g.c * g.outC; }
-
-void WinogradFilter(const ConvGeometry& g, const float* filter, float* u, unsigned threads) {
-  // Every Winograd convolution transforms its filter once: counted here.
-  ++gConvolutions;
-  // G g G^T in double, rounded once; a block of input/output channel pairs at a time so that
-  // each plane is written in runs (one pair at a time, the planes' stores all fell into one
-  // cache set and this took a sixth of the block's time).
-  constexpr size_t kPairs = 64;
-  const size_t plane = g.c * g.outC, blocks = (plane + kPairs - 1) / kPairs;
-  ParallelFor(blocks, ThreadsFor(plane * kPlanes * 8, threads), [&](size_t b0, size_t b1) {
-    double block[kPlanes][kPairs];
-    for (size_t k0 = b0 * kPairs; k0 < std::min(plane, b1 * kPairs); k0 += kPairs) {
-      const size_t pairs = std::min(kPairs, plane - k0);
-      for (size_t k = 0; k < pairs; ++k) {
-        double f[3][3], r[kAlpha][3], column[3], out[kAlpha];
-        for (size_t ky = 0; ky < 3; ++ky) {
-          for (size_t kx = 0; kx < 3; ++kx) f[ky][kx] = filter[(ky * 3 + kx) * plane + k0 + k];
-        }
-        for (size_t j = 0; j < 3; ++j) {
-          for (size_t i = 0; i < 3; ++i) column[i] = f[i][j];
-          Transform::Filter(column, out);
-          for (size_t i = 0; i < kAlpha; ++i) r[i][j] = out[i];
-        }
-        for (size_t i = 0; i < kAlpha; ++i) {
-          Transform::Filter(r[i], out);
-          for (size_t j = 0; j < kAlpha; ++j) block[i * kAlpha + j][k] = out[j];
-        }
-      }
-      for (size_t xi = 0; xi < kPlanes; ++xi) {
-        for (size_t k = 0; k < pairs; ++k) u[xi * plane + k0 + k] = static_cast<float>(block[xi][k]);
-      }
-    }
-  });
 }
 
 void WinogradConv(const ConvGeometry& g, const float* x, const float* u, const float* bias, int activation, float* y) {

@@ -48,13 +48,12 @@ bool WinogradForward(const ConvGeometry& g, const float* x, const float* filter,
 // applies; false (nothing written) otherwise.
 bool WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* filter, float* dx, unsigned threads);
 
-// Floats the transformed filter takes.
-size_t WinogradFilterSize(const ConvGeometry& g);
-// The filter [3][3][c][outC] transformed (G g G^T) to u, WinogradFilterSize(g) floats, on up to
-// `threads` threads of the pool.
-void WinogradFilter(const ConvGeometry& g, const float* filter, float* u, unsigned threads);
+// The filter [3][3][c][outC] transformed (G g G^T) for WinogradConv, on up to `threads` threads of
+// the pool: a buffer of the calling thread's, valid until its next Winograd convolution. Counted
+// as one Winograd convolution.
+const float* WinogradTransformedFilter(const ConvGeometry& g, const float* filter, unsigned threads);
 
-// y = act(conv(x, filter) + bias) for g.n images on the calling thread, `u` from WinogradFilter,
+// y = act(conv(x, filter) + bias) for g.n images on the calling thread, `u` from WinogradTransformedFilter,
 // for a geometry WinogradApplies took.
 void WinogradConv(const ConvGeometry& g, const float* x, const float* u, const float* bias, int activation, float* y);
 
