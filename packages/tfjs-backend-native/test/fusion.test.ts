@@ -82,6 +82,19 @@ function read(tensors: tf.Tensor[]): Float32Array[] {
   return out;
 }
 
+/** Fused kernels a block case runs: one for the pooled output, one for the normalised output. */
+function blocksIn(c: BlockCase): number {
+  return (c.pool ? 1 : 0) + (c.norm !== 'none' ? 1 : 0);
+}
+
+/** The block's three tensors on the cpu backend, read; native is selected again after. */
+function onCpu(c: BlockCase, values: Record<string, Float32Array>): Float32Array[] {
+  void tf.setBackend('cpu');
+  const cpu = read(runBlock(c, values));
+  void tf.setBackend('native');
+  return cpu;
+}
+
 function expectSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
@@ -230,11 +243,9 @@ describe.each(paths)('convolution blocks on the $path', ({ onednn, winograd }) =
     const fused = read(runBlock(c, values));
     // One fused kernel for the pooled (or normalised) output; the conv and batch norm outputs,
     // read afterwards, are computed from their own recipes.
-    expect(backendInfo().fusedBlocks - blocks).toBe((c.pool ? 1 : 0) + (c.norm !== 'none' ? 1 : 0));
+    expect(backendInfo().fusedBlocks - blocks).toBe(blocksIn(c));
     for (let i = 0; i < 3; i++) expectSameBits(fused[i]!, unfused[i]!, `tensor ${i}`);
-    void tf.setBackend('cpu');
-    const cpu = read(runBlock(c, values));
-    void tf.setBackend('native');
+    const cpu = onCpu(c, values);
     for (let i = 0; i < 3; i++) expectClose(fused[i]!, cpu[i]!, `tensor ${i} vs cpu`);
   });
 });
@@ -307,12 +318,10 @@ describe.each(isas.length > 0 ? isas : ['' as const])("Winograd's F(4x4, 3x3) on
     const convolutions = backendInfo().winogradConvolutions;
     const fused = read(runBlock(c, values));
     const ran = backendInfo().fusedBlocks - blocks;
-    expect(ran).toBe((c.pool ? 1 : 0) + (c.norm !== 'none' ? 1 : 0));
+    expect(ran).toBe(blocksIn(c));
     // The blocks, and the convolution output (tensor 0) read on its own.
     expect(backendInfo().winogradConvolutions - convolutions).toBe(c.winograd && isa !== '' ? ran + 1 : 0);
-    void tf.setBackend('cpu');
-    const cpu = read(runBlock(c, values));
-    void tf.setBackend('native');
+    const cpu = onCpu(c, values);
     for (let i = 0; i < 3; i++) {
       if (!c.winograd || isa === '') expectSameBits(fused[i]!, direct[i]!, `tensor ${i}`);
       expectClose(fused[i]!, cpu[i]!, `tensor ${i} vs cpu`);
